@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -76,7 +76,7 @@ def utc_iso(value: datetime) -> str:
     """Format an aware datetime as the contract's UTC form; naive datetimes are refused, not guessed."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: the contract needs an explicit time zone")
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     if value.microsecond:
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -87,7 +87,7 @@ def parse_utc(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
         raise ValueError(f"timestamp {text!r} has no time zone")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def decimal_str(value: Decimal | str | int) -> str:

@@ -1,0 +1,93 @@
+"""Every response a spider receives is written to a WARC file before it is parsed.
+
+Items carry ``raw_ref`` = ``<WARC path relative to OBSERVATORY_HOME>#<record offset>``, so every number
+in the warehouse can be traced to the bytes it came from, and parsers can be re-run on the archive.
+Each record is its own gzip member, so the offset can be seeked to directly.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from observatory import config
+
+# Headers that describe the transfer, not the payload we store (already decoded by Scrapy).
+_TRANSFER_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding"}
+
+
+class WarcArchiveMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._file: io.BufferedWriter | None = None
+        self._writer: WARCWriter | None = None
+        self.relpath: str | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcArchiveMiddleware:
+        return cls(crawler)
+
+    def _open(self, spider: Spider) -> WARCWriter:
+        if self._writer is None:
+            home = config.paths().home
+            run_id = getattr(spider, "run_id", "adhoc")
+            path = home / "archive" / spider.name / f"{run_id}.warc.gz"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "ab")
+            self._writer = WARCWriter(self._file, gzip=True)
+            self.relpath = str(path.relative_to(home))
+            spider.archive_path = path  # type: ignore[attr-defined]
+        return self._writer
+
+    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+        writer = self._open(spider)
+        assert self._file is not None
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, values in response.headers.items()
+            if k.lower() not in _TRANSFER_HEADERS
+            for v in values
+        ]
+        http_headers = StatusAndHeaders(f"{response.status} {_reason(response.status)}", headers,
+                                        protocol="HTTP/1.1")
+        record = writer.create_warc_record(
+            response.url, "response", payload=io.BytesIO(response.body), http_headers=http_headers
+        )
+        offset = self._file.tell()
+        writer.write_record(record)
+        self._file.flush()
+        response.meta["raw_ref"] = f"{self.relpath}#{offset}"
+        return response
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def read_record(raw_ref: str, home: Path | None = None) -> tuple[str, bytes]:
+    """(target URI, payload bytes) of the archived response a ``raw_ref`` points to."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    rel, _, offset = raw_ref.partition("#")
+    home = home or config.paths().home
+    with open(home / rel, "rb") as f:
+        f.seek(int(offset))
+        for record in ArchiveIterator(f):
+            return record.rec_headers.get_header("WARC-Target-URI"), record.content_stream().read()
+    raise LookupError(f"no WARC record at {raw_ref}")

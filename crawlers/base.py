@@ -1,0 +1,85 @@
+"""What every observatory spider shares: the run id, the observation clock and the run's figures.
+
+Spiders only decide which pages to fetch and which page object parses them; the run bookkeeping
+(manifest figures, quarantine, time) lives here so it is the same for every source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from observatory.landing import new_run_id
+
+
+@dataclass
+class Quarantined:
+    """A record the spider could not turn into a contract item; the pipeline files it with its reason."""
+
+    reason: str
+    record: Any
+    url: str | None
+    raw_ref: str | None
+
+
+@dataclass
+class RunFigures:
+    pages: int = 0
+    page_errors: int = 0
+    request_failures: int = 0
+    results_reported: int | None = None
+    hits_available_reported: int | None = None
+    first_observed: datetime | None = None
+    last_observed: datetime | None = None
+    listing_ids: set[str] = field(default_factory=set)
+
+
+class ObservatorySpider(scrapy.Spider):
+    """Base class: ``-a run_id=...``, ``-a base_url=...``, ``-a clock=server|local``."""
+
+    source: str = ""
+    default_base_url: str = ""
+
+    def __init__(self, run_id: str | None = None, base_url: str | None = None, clock: str = "local",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if clock not in ("server", "local"):
+            raise ValueError(f"clock must be 'server' or 'local', not {clock!r}")
+        self.run_id = run_id or new_run_id(self.source)
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.clock = clock
+        self.wall_started_at = datetime.now(UTC)
+        self.figures = RunFigures()
+
+    def observed_at(self, response: Response) -> datetime:
+        """When this response shows the site: the crawler's UTC clock, or with ``clock=server`` the
+        response's Date header (how simulated time reaches the warehouse, and how a capture's own time
+        is kept). A missing or unreadable Date header falls back to the crawler's clock."""
+        when = datetime.now(UTC)
+        if self.clock == "server":
+            header = response.headers.get(b"Date")
+            if header:
+                try:
+                    when = parsedate_to_datetime(header.decode("latin-1")).astimezone(UTC)
+                except (TypeError, ValueError):
+                    self.logger.warning("unreadable Date header %r on %s", header, response.url)
+        f = self.figures
+        f.first_observed = when if f.first_observed is None else min(f.first_observed, when)
+        f.last_observed = when if f.last_observed is None else max(f.last_observed, when)
+        return when
+
+    def stamp(self, item: dict[str, Any], response: Response) -> dict[str, Any]:
+        """Fill in what the page object cannot know: the run and the archive record."""
+        item["run_id"] = self.run_id
+        item["raw_ref"] = response.meta.get("raw_ref") or response.url
+        return item
+
+    def errback(self, failure: Any) -> None:
+        """A request that failed for good (after retries): counted, so coverage and status show it."""
+        self.figures.request_failures += 1
+        self.logger.error("request failed for good: %s", failure)

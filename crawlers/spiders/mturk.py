@@ -1,0 +1,67 @@
+"""Amazon Mechanical Turk: the worker site's JSON listing of HIT groups.
+
+MTurk closed for good on 2026-09-30, so by default this spider crawls the local simulator, which speaks
+the same format; pointing ``base_url`` (or OBSERVATORY_MTURK_BASE_URL) elsewhere crawls any server that
+does. Parsing lives in ``crawlers.pages.mturk`` (pure functions of a response), so archived captures go
+through the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.http import Response
+
+from crawlers.base import ObservatorySpider, Quarantined
+from crawlers.pages import mturk as pages
+from observatory import config
+
+
+class MturkSpider(ObservatorySpider):
+    name = "mturk"
+    source = "mturk"
+
+    def __init__(self, page_size: str | int = 100, sort: str = "updated_desc", max_pages: str | int = 500,
+                 **kwargs: Any) -> None:
+        self.default_base_url = config.base_url("mturk")
+        super().__init__(**kwargs)
+        self.page_size = int(page_size)
+        self.sort = sort
+        self.max_pages = int(max_pages)
+
+    def page_url(self, page_number: int) -> str:
+        query = {"page_size": self.page_size, "page_number": page_number, "sort": self.sort, "format": "json"}
+        return f"{self.base_url}/?{urlencode(query)}"
+
+    async def start(self) -> Any:
+        yield self._request(1)
+
+    def _request(self, page_number: int) -> scrapy.Request:
+        return scrapy.Request(self.page_url(page_number), callback=self.parse_listing,
+                              errback=self.errback, cb_kwargs={"page_number": page_number},
+                              dont_filter=True)
+
+    def parse_listing(self, response: Response, page_number: int) -> Iterator[Any]:
+        observed_at = self.observed_at(response)
+        self.figures.pages += 1
+        raw_ref = response.meta.get("raw_ref")
+        try:
+            page = pages.parse_listing_json(response.body, response.url, observed_at)
+        except pages.PageFormatError as exc:
+            self.figures.page_errors += 1
+            self.logger.error("page %d not in the expected format: %s", page_number, exc)
+            yield Quarantined(f"page format: {exc}", response.text[:2000], response.url, raw_ref)
+            return
+        if page.total_results is not None:
+            self.figures.results_reported = max(self.figures.results_reported or 0, page.total_results)
+        for item in page.items:
+            yield self.stamp(item, response)
+        for problem in page.problems:
+            yield Quarantined(problem["reason"], problem.get("record"), response.url, raw_ref)
+        fetched = page_number * self.page_size
+        more = page.total_results is not None and fetched < page.total_results
+        if page.items and more and page_number < self.max_pages:
+            yield self._request(page_number + 1)

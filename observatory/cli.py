@@ -1,0 +1,214 @@
+"""The ``observatory`` command: every step of the flow, runnable by hand or by the demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from importlib import resources
+
+from observatory import config, pipeline
+from observatory.status import collect, render
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from simulator import server
+
+    server.serve(host=args.host, port=args.port, seed=args.seed, start=args.start, scale=args.scale)
+    return 0
+
+
+def _cmd_crawl(args: argparse.Namespace) -> int:
+    settings = dict(s.split("=", 1) for s in args.set or [])
+    try:
+        out = pipeline.crawl(args.source, args.base_url, clock=args.clock, settings=settings)
+    except pipeline.CrawlFailed as exc:
+        print(f"crawl failed: {exc}", file=sys.stderr)
+        return 1
+    m = out.manifest
+    print(f"{out.run_id}: {m['items']} items, {m['quarantined']} quarantined, {m['pages']} pages, "
+          f"coverage {m['coverage']}, status {m['status']} -> {out.manifest_path}")
+    return 0
+
+
+def _print_load(report: object) -> int:
+    failed = 0
+    for r in report.results:  # type: ignore[attr-defined]
+        if r.status == "failed":
+            failed += 1
+            print(f"{r.run_id}: FAILED: {r.error}", file=sys.stderr)
+        elif r.status == "loaded":
+            flows = "used for flows" if r.used_for_flows else f"not used for flows ({r.excluded_reason})"
+            print(f"{r.run_id}: loaded {r.items} items, {r.quarantined} quarantined, "
+                  f"{r.state_changes} state changes, {flows}")
+    if not report.results:  # type: ignore[attr-defined]
+        print("nothing to load: every sealed run is already in the warehouse")
+    return 1 if failed else 0
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    return _print_load(pipeline.load(args.source))
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    m = pipeline.publish()
+    print(f"published {m['snapshot']} ({m['bytes']} bytes) at {m['published_at']}")
+    return 0
+
+
+def _dashboard_cmd(port: int, host: str) -> list[str]:
+    app = resources.files("dashboard").joinpath("app.py")
+    return [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
+            "--server.port", str(port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false"]
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    env = {**os.environ, "OBSERVATORY_HOME": str(config.paths().home)}
+    print(f"dashboard on http://{args.host}:{args.port} (reads {config.paths().published})")
+    return subprocess.call(_dashboard_cmd(args.port, args.host), env=env)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    status = collect()
+    print(json.dumps(status, indent=2, default=str) if args.json else render(status))
+    return 0
+
+
+def _post(url: str) -> dict:
+    req = urllib.request.Request(url, method="POST", data=b"")
+    with urllib.request.urlopen(req, timeout=30) as r:  # noqa: S310 - loopback simulator only
+        return json.loads(r.read())
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from simulator.server import make_server
+
+    from simulator.market import Market
+
+    started = time.monotonic()
+    paths = config.paths()
+    market = Market(seed=args.seed)
+    httpd = make_server(market, host="127.0.0.1", port=args.sim_port)
+    sim_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    print(f"simulator: {sim_url} (seed {args.seed}); data home: {paths.home}")
+    fast = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}  # loopback: no one to be polite to
+    failures = 0
+    for i in range(args.crawls):
+        if i:
+            now = _post(f"{sim_url}/_sim/advance?minutes={args.step_minutes}")["now"]
+        else:
+            now = "start"
+        try:
+            out = pipeline.crawl("mturk", sim_url, clock="server", settings=fast)
+            m = out.manifest
+            print(f"crawl {i + 1}/{args.crawls} at simulated {now}: {m['items']} HIT groups, "
+                  f"coverage {m['coverage']}")
+        except pipeline.CrawlFailed as exc:
+            failures += 1
+            print(f"crawl {i + 1}/{args.crawls} failed: {exc}", file=sys.stderr)
+        report = pipeline.load("mturk")
+        if report.failed:
+            failures += 1
+            for r in report.failed:
+                print(f"load of {r.run_id} failed: {r.error}", file=sys.stderr)
+    pipeline.publish()
+    elapsed = time.monotonic() - started
+    print(f"\ndemo finished in {elapsed:.0f} s with {failures} failures")
+    print(f"warehouse (writer): {paths.warehouse}")
+    print(f"published snapshot (read-only): {paths.published}")
+    print(render(collect()))
+    if args.no_serve:
+        httpd.shutdown()
+        return 1 if failures else 0
+    print(f"\ndashboard: http://127.0.0.1:{args.port}  (Ctrl-C stops it and the simulator at {sim_url})")
+    env = {**os.environ, "OBSERVATORY_HOME": str(paths.home)}
+    try:
+        return subprocess.call(_dashboard_cmd(args.port, "127.0.0.1"), env=env)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        httpd.shutdown()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="observatory",
+        description="Measure microwork: crawl task listings, load them into DuckDB, publish, and show them.",
+        epilog="Data lives under ./data (OBSERVATORY_HOME moves it).",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("simulate", help="serve the loopback marketplace simulator",
+                       description="Serve the seeded, deterministic marketplace simulator on 127.0.0.1 "
+                                   "(MTurk JSON listing, /_sim/advance clock, /_sim/truth).")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--start", default="2026-09-01T00:00:00Z", help="simulated start time (UTC)")
+    s.add_argument("--scale", type=float, default=1.0, help="market size multiplier")
+    s.set_defaults(func=_cmd_simulate)
+
+    s = sub.add_parser("crawl", help="run one spider as its own scrapy process and land its items",
+                       description="Crawl SOURCE once into data/landing/SOURCE/<run_id>.jsonl.gz with a "
+                                   "manifest. Exits 1 when the run fails (zero items, crash).")
+    s.add_argument("source", choices=sorted(pipeline.SOURCES))
+    s.add_argument("--base-url", help="where to crawl (default: OBSERVATORY_<SOURCE>_BASE_URL or the "
+                                      f"simulator at {config.DEFAULT_SIMULATOR_URL})")
+    s.add_argument("--clock", choices=["local", "server"], default="local",
+                   help="observation time from this machine's clock or the site's Date header "
+                        "(use 'server' against the simulator, whose clock is simulated)")
+    s.add_argument("--set", action="append", metavar="NAME=VALUE", help="extra Scrapy setting")
+    s.set_defaults(func=_cmd_crawl)
+
+    s = sub.add_parser("load", help="load every sealed, not yet loaded run into the warehouse",
+                       description="Load landing runs into data/warehouse.duckdb, one transaction per run; "
+                                   "loading a run twice changes nothing.")
+    s.add_argument("--source", choices=sorted(pipeline.SOURCES))
+    s.set_defaults(func=_cmd_load)
+
+    s = sub.add_parser("publish", help="publish the read-only snapshot the dashboard reads",
+                       description="Copy the warehouse to data/published/warehouse.duckdb atomically.")
+    s.set_defaults(func=_cmd_publish)
+
+    s = sub.add_parser("dashboard", help="serve the Streamlit dashboard on the published snapshot")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8501)
+    s.set_defaults(func=_cmd_dashboard)
+
+    s = sub.add_parser("demo", help="simulator -> several crawls over simulated time -> load -> publish -> dashboard",
+                       description="Run the whole observatory on the simulator: crawl it --crawls times, "
+                                   "advancing the simulated clock --step-minutes between crawls, load and "
+                                   "publish, then serve the dashboard (unless --no-serve).")
+    s.add_argument("--crawls", type=int, default=16)
+    s.add_argument("--step-minutes", type=int, default=180)
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--sim-port", type=int, default=0, help="simulator port (0 = any free port)")
+    s.add_argument("--port", type=int, default=8501, help="dashboard port")
+    s.add_argument("--no-serve", action="store_true", help="stop after publishing")
+    s.set_defaults(func=_cmd_demo)
+
+    s = sub.add_parser("status", help="what was crawled when, row counts, freshness")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=_cmd_status)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.Formatter.converter = time.gmtime
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""The steps of the flow, as plain functions: the CLI and the Airflow DAG both call these, so nothing
+is implemented twice (DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from observatory import config
+from observatory.landing import new_run_id
+
+log = logging.getLogger(__name__)
+
+#: Sources with a spider, and what their live crawl does by default.
+SOURCES: dict[str, dict[str, Any]] = {
+    "mturk": {
+        "spider": "mturk",
+        "title": "Amazon Mechanical Turk",
+        "live": False,  # closed 2026-09-30: crawls the simulator or an explicit --base-url
+    },
+}
+
+
+class CrawlFailed(RuntimeError):
+    """The crawl process failed or its run was judged failed (e.g. zero items); the manifest says why."""
+
+    def __init__(self, message: str, manifest: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.manifest = manifest
+
+
+@dataclass
+class CrawlOutcome:
+    run_id: str
+    manifest_path: Path
+    manifest: dict[str, Any]
+    log_path: Path
+
+
+def crawl(source: str, base_url: str | None = None, *, clock: str = "local", run_id: str | None = None,
+          settings: dict[str, str] | None = None, timeout_s: float = 1800) -> CrawlOutcome:
+    """Run one spider as its own ``scrapy crawl`` process and return its sealed manifest.
+
+    A separate process per run because Twisted's reactor cannot be restarted inside one process.
+    Raises CrawlFailed when the process fails, leaves no manifest, or the run's verdict is 'failed'.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; known: {', '.join(sorted(SOURCES))}")
+    paths = config.paths()
+    run_id = run_id or new_run_id(source)
+    log_path = paths.logs / "crawl" / f"{run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "scrapy", "crawl", SOURCES[source]["spider"],
+           "-a", f"run_id={run_id}", "-a", f"clock={clock}"]
+    if base_url:
+        cmd += ["-a", f"base_url={base_url}"]
+    for key, value in (settings or {}).items():
+        cmd += ["-s", f"{key}={value}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawlers.settings",
+           "OBSERVATORY_HOME": str(paths.home)}
+    with open(log_path, "w", encoding="utf-8") as logf:
+        proc = subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env, timeout=timeout_s,
+                              check=False)
+    manifest_path = paths.landing_for(source) / f"{run_id}.manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    if proc.returncode != 0 or manifest is None:
+        raise CrawlFailed(f"crawl {run_id} exited {proc.returncode}"
+                          f"{'' if manifest else ' without sealing a manifest'}; log: {log_path}", manifest)
+    outcome = CrawlOutcome(run_id, manifest_path, manifest, log_path)
+    if manifest.get("status") != "ok":
+        raise CrawlFailed(f"crawl {run_id} failed: {'; '.join(manifest.get('failures', []))}; log: {log_path}",
+                          manifest)
+    return outcome
+
+
+def load(source: str | None = None) -> Any:
+    """Load every sealed, not yet loaded run into the warehouse (one transaction per run)."""
+    from warehouse import db
+    from warehouse.load import load_pending
+
+    con = db.connect()
+    try:
+        return load_pending(con, source)
+    finally:
+        con.close()
+
+
+def publish() -> dict[str, Any]:
+    """Publish the read-only snapshot that the dashboard and researchers read."""
+    from warehouse.publish import publish as _publish
+
+    return _publish()

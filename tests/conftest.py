@@ -1,0 +1,21 @@
+"""Shared test fixtures: an isolated data home per test, paths to the shared real pages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(os.environ.get("OBSERVATORY_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh OBSERVATORY_HOME, so no test sees another's data or the developer's ./data."""
+    h = tmp_path / "data"
+    h.mkdir()
+    monkeypatch.setenv("OBSERVATORY_HOME", str(h))
+    monkeypatch.setenv("OBSERVATORY_PSEUDONYM_KEY", "test-key")
+    return h

@@ -1,0 +1,72 @@
+"""Publish a finished, read-only snapshot of the warehouse for the dashboard and researchers.
+
+DuckDB lets one process write a file or many processes read it, never both. So readers never open the
+writer's file: the writer checkpoints, copies its file while it still holds the write lock (no write can
+be under way), checks that the copy opens, and swaps it in with an atomic rename. A reader that has the
+old snapshot open keeps reading it; the next query opens the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from observatory import config
+from observatory.contract import utc_iso
+from warehouse import db
+from warehouse.db import NO_NETWORK, utc_session
+
+# Row counts recorded in the snapshot's manifest, so a reader can tell what it is looking at.
+COUNTED_TABLES = ("core.crawl_run", "core.listing", "core.listing_state", "core.requester", "raw.quarantine")
+
+
+def publish(warehouse: Path | None = None, target: Path | None = None) -> dict[str, Any]:
+    """Write the snapshot and its manifest; return the manifest."""
+    p = config.paths()
+    warehouse = warehouse or p.warehouse
+    target = target or p.published
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    con = db.connect(warehouse)
+    try:
+        con.execute("CHECKPOINT")
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES}  # noqa: S608
+        (last_crawl,) = con.execute("SELECT max(started_at) FROM core.crawl_run").fetchone()
+        shutil.copyfile(warehouse, tmp)
+    finally:
+        con.close()
+    try:
+        check = duckdb.connect(str(tmp), read_only=True, config=NO_NETWORK)
+        try:
+            check.execute("SELECT count(*) FROM core.crawl_run").fetchone()
+        finally:
+            check.close()
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    manifest = {
+        "published_at": utc_iso(datetime.now(UTC).replace(microsecond=0)),
+        "snapshot": str(target),
+        "bytes": target.stat().st_size,
+        "row_counts": counts,
+        "last_crawl_at": utc_iso(last_crawl) if last_crawl else None,
+    }
+    mpath = target.with_name("manifest.json")
+    mtmp = mpath.with_name(".manifest.json.tmp")
+    mtmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(mtmp, mpath)
+    return manifest
+
+
+def open_snapshot(path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published snapshot."""
+    path = path or config.paths().published
+    if not path.exists():
+        raise FileNotFoundError(f"no published snapshot at {path}: run `observatory load` and `observatory publish`")
+    return utc_session(duckdb.connect(str(path), read_only=True, config=NO_NETWORK))
