@@ -63,7 +63,7 @@ class WarcArchiveMiddleware:
         offset = self._file.tell()
         writer.write_record(record)
         self._file.flush()
-        response.meta["raw_ref"] = f"{self.relpath}#{offset}"
+        request.meta["raw_ref"] = f"{self.relpath}#{offset}"  # response.meta is request.meta
         return response
 
     def spider_closed(self, spider: Spider) -> None:

@@ -39,16 +39,16 @@ def test_rise_fall_vanish_and_expiry(home: Path) -> None:
     land_run(T0 + 3 * h, [listing("A", 6)])  # nothing moves: no state rows
     report = _load(home)
     assert [r.status for r in report.results] == ["loaded"] * 4
-    assert _states("A") == [("first_seen", 10, 10, 0, 0), ("rise", 14, 4, 0, 0), ("fall", 6, 0, 8, 0)]
-    assert _states("B") == [("first_seen", 5, 5, 0, 0), ("vanished_after_expiry", 0, 0, 0, 5)]
-    assert _states("C") == [("first_seen", 3, 3, 0, 0), ("fall", 1, 0, 2, 0), ("vanished_before_expiry", 0, 0, 1, 0)]
+    assert _states("A") == [("baseline", 10, 0, 0, 0), ("rise", 14, 4, 0, 0), ("fall", 6, 0, 8, 0)]
+    assert _states("B") == [("baseline", 5, 0, 0, 0), ("vanished_after_expiry", 0, 0, 0, 5)]
+    assert _states("C") == [("baseline", 3, 0, 0, 0), ("fall", 1, 0, 2, 0), ("vanished_before_expiry", 0, 0, 1, 0)]
 
     con = db.connect()
     day = con.execute(
         "SELECT slots_arrived, slots_completed, slots_expired, reward_completed_usd, listings_new, "
         "listings_open, slots_available, crawls_used FROM mart.daily_volume WHERE worker_country = 'ALL'"
     ).fetchall()
-    assert day == [(22, 11, 5, Decimal("1.1"), 3, 1, 6, 4)]
+    assert day == [(4, 11, 5, Decimal("1.1"), 3, 1, 6, 4)]
     current = con.execute("SELECT listing_id, slots_available FROM core.listing_current").fetchall()
     assert current == [("A", 6)]
     con.close()
@@ -60,7 +60,8 @@ def test_reappearing_listing_is_counted_again_from_its_new_stock(home: Path) -> 
     land_run(T0 + h, [listing("Z", 1)])
     land_run(T0 + 2 * h, [listing("A", 3), listing("Z", 1)])
     _load(home)
-    assert [s[0] for s in _states("A")] == ["first_seen", "vanished_before_expiry", "first_seen"]
+    assert [s[0] for s in _states("A")] == ["baseline", "vanished_before_expiry", "first_seen"]
+    assert _states("Z") == [("first_seen", 1, 1, 0, 0)]
 
 
 def test_low_coverage_and_failed_runs_are_kept_out_of_flows(home: Path) -> None:
@@ -72,7 +73,7 @@ def test_low_coverage_and_failed_runs_are_kept_out_of_flows(home: Path) -> None:
     report = _load(home)
     used = [(r.used_for_flows, (r.excluded_reason or "")[:8]) for r in report.results]
     assert used == [(True, ""), (False, "coverage"), (False, "run stat"), (True, "")]
-    assert _states("B") == [("first_seen", 5, 5, 0, 0)]
+    assert _states("B") == [("baseline", 5, 0, 0, 0)]
     assert _states("A")[-1] == ("fall", 7, 0, 3, 0)
     con = db.connect()
     (last_seen,) = con.execute("SELECT last_seen_at FROM core.listing WHERE listing_id = 'A'").fetchone()

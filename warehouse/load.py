@@ -7,7 +7,9 @@ Why it is built this way:
 - incremental: a run is compared with ``core.listing_current`` (open listings only), so a load costs
   what the new run costs, not what history costs;
 - honest flows: only runs that succeeded, saw enough of the listing (coverage threshold) and come after
-  the last run used for flows are compared; others still update what is known about listings.
+  the last run used for flows are compared; others still update what is known about listings. The
+  first run used for flows is a baseline: it observes a stock whose arrivals happened before we looked,
+  so its listings are recorded (flow_basis 'baseline') but counted as neither arrived nor completed.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ classified AS (
     SELECT
         j.*,
         CASE
+            WHEN j.is_seen AND NOT j.was_open AND NOT $has_baseline THEN 'baseline'
             WHEN j.is_seen AND NOT j.was_open THEN 'first_seen'
             WHEN j.is_seen AND j.slots_now > j.slots_before THEN 'rise'
             WHEN j.is_seen AND j.slots_now < j.slots_before THEN 'fall'
@@ -336,7 +339,9 @@ _UPSERT_LISTING_SQL = """
 def _apply_flows(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_at: datetime) -> int:
     """Compare the run with the current open listings; record changes, update current, record stock."""
     params = {"source": source, "run_id": run_id, "run_at": run_at}
-    con.execute(_DIFF_SQL, params)
+    (prior,) = con.execute(
+        "SELECT count(*) FROM core.crawl_run WHERE source = ? AND used_for_flows", [source]).fetchone()
+    con.execute(_DIFF_SQL, {**params, "has_baseline": prior > 0})
     con.execute("INSERT INTO core.listing_state BY NAME SELECT * FROM stg_changes")
     con.execute(
         "DELETE FROM core.listing_current WHERE source = $source AND listing_id IN "

@@ -90,7 +90,8 @@ CREATE TABLE core.requester (
 );
 
 -- Only the changes of what moves, with the flows inferred from each change (DESIGN.md, "marts").
--- flow_basis says how a row's flows were inferred: first_seen, rise, fall, reward_change,
+-- flow_basis says how a row's flows were inferred: baseline (the source's first crawl used for flows:
+-- a stock, not a flow, so nothing counted), first_seen, rise, fall, reward_change,
 -- vanished_before_expiry (counted as completed), vanished_after_expiry (counted as expired).
 -- One row per (source, listing_id, run_id): enforced by the loader and by tests/test_warehouse_contracts.
 CREATE TABLE core.listing_state (
