@@ -88,9 +88,8 @@ def _post(url: str) -> dict:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from simulator.server import make_server
-
     from simulator.market import Market
+    from simulator.server import make_server
 
     started = time.monotonic()
     paths = config.paths()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from observatory.contract import empty_item, utc_iso
 from observatory.landing import LandingWriter
 
-T0 = datetime(2026, 9, 1, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 9, 1, 0, 0, tzinfo=UTC)
 
 
 def listing(listing_id: str, slots: int, *, reward: str = "0.10", countries: list[str] | None = None,
