@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import urllib.request
+from datetime import datetime
 from importlib import resources
 
 from observatory import config, pipeline
@@ -87,6 +88,19 @@ def _post(url: str) -> dict:
         return json.loads(r.read())
 
 
+def _demo_resume_minutes(sim_now: datetime) -> int:
+    """Minutes to advance a fresh simulator to the last earlier simulated crawl (0 = none); the demo
+    then steps once more before its first crawl."""
+    from observatory.contract import parse_utc
+    from observatory.landing import iter_manifests
+
+    last = max((parse_utc(m["finished_at"]) for _, m in iter_manifests("mturk")
+                if m.get("clock") == "server" and m.get("finished_at")), default=None)
+    if last is None or last < sim_now:
+        return 0
+    return int((last - sim_now).total_seconds() // 60)
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from simulator.market import Market
     from simulator.server import make_server
@@ -94,6 +108,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     paths = config.paths()
     market = Market(seed=args.seed)
+    resume = _demo_resume_minutes(market.now)
+    if resume:
+        # A second demo in the same data home carries on from the last simulated crawl: the same seed
+        # replays the same market, so crawls resume later in the same history instead of repeating it.
+        market.advance(resume)
     httpd = make_server(market, host="127.0.0.1", port=args.sim_port)
     sim_url = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -101,7 +120,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     fast = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}  # loopback: no one to be polite to
     failures = 0
     for i in range(args.crawls):
-        if i:
+        if i or resume:
             now = _post(f"{sim_url}/_sim/advance?minutes={args.step_minutes}")["now"]
         else:
             now = "start"
