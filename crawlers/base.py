@@ -6,7 +6,8 @@ Spiders only decide which pages to fetch and which page object parses them; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -36,7 +37,6 @@ class RunFigures:
     hits_available_reported: int | None = None
     first_observed: datetime | None = None
     last_observed: datetime | None = None
-    listing_ids: set[str] = field(default_factory=set)
 
 
 class ObservatorySpider(scrapy.Spider):
@@ -78,6 +78,25 @@ class ObservatorySpider(scrapy.Spider):
         item["run_id"] = self.run_id
         item["raw_ref"] = response.meta.get("raw_ref") or response.url
         return item
+
+    #: How often a page that arrives broken (truncated JSON, malformed markup) is fetched again before
+    #: it is quarantined: a broken body is usually a transfer fault, and the next copy is often whole.
+    page_retry_times: int = 2
+
+    def page_failed(self, response: Response, exc: Exception) -> Iterator[Any]:
+        """A page not in the expected format: fetch it again, or quarantine it once retries are spent."""
+        tries = response.meta.get("page_retries", 0)
+        if tries < self.page_retry_times:
+            self.crawler.stats.inc_value("observatory/page_retries")
+            self.logger.warning("page %s not in the expected format (%s); fetching it again", response.url, exc)
+            retry = response.request.replace(dont_filter=True)  # type: ignore[union-attr]
+            retry.meta["page_retries"] = tries + 1
+            yield retry
+            return
+        self.figures.page_errors += 1
+        self.logger.error("page %s not in the expected format after %d tries: %s", response.url, tries + 1, exc)
+        yield Quarantined(f"page format: {exc}", response.text[:2000] if hasattr(response, "text") else None,
+                          response.url, response.meta.get("raw_ref"))
 
     def errback(self, failure: Any) -> None:
         """A request that failed for good (after retries): counted, so coverage and status show it."""

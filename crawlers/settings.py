@@ -35,8 +35,10 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = os.environ.get("OBSERVATORY_LOG_LEVEL", "INFO")
 
 DOWNLOADER_MIDDLEWARES = {
-    # After decompression (590) so the archive keeps the bytes the parser reads.
+    # process_response runs from the highest number down: the archive (after decompression at 590)
+    # records every response, errors included; then Retry-After is honoured before RetryMiddleware (550).
     "crawlers.archive.WarcArchiveMiddleware": 580,
+    "crawlers.middlewares.RetryAfterMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.LandingPipeline": 900,

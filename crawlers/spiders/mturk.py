@@ -51,9 +51,7 @@ class MturkSpider(ObservatorySpider):
         try:
             page = pages.parse_listing_json(response.body, response.url, observed_at)
         except pages.PageFormatError as exc:
-            self.figures.page_errors += 1
-            self.logger.error("page %d not in the expected format: %s", page_number, exc)
-            yield Quarantined(f"page format: {exc}", response.text[:2000], response.url, raw_ref)
+            yield from self.page_failed(response, exc)
             return
         if page.total_results is not None:
             self.figures.results_reported = max(self.figures.results_reported or 0, page.total_results)
@@ -61,7 +59,9 @@ class MturkSpider(ObservatorySpider):
             yield self.stamp(item, response)
         for problem in page.problems:
             yield Quarantined(problem["reason"], problem.get("record"), response.url, raw_ref)
-        fetched = page_number * self.page_size
-        more = page.total_results is not None and fetched < page.total_results
-        if page.items and more and page_number < self.max_pages:
-            yield self._request(page_number + 1)
+        if page_number == 1 and page.total_results:
+            # All further pages at once, from the first page's total: one broken page then costs its own
+            # items only (and shows as lower coverage), not every page after it.
+            last = min(self.max_pages, -(-page.total_results // self.page_size))
+            for n in range(2, last + 1):
+                yield self._request(n)
