@@ -8,6 +8,7 @@ Each record is its own gzip member, so the offset can be seeked to directly.
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy import Request, Spider, signals
@@ -57,8 +58,13 @@ class WarcArchiveMiddleware:
         ]
         http_headers = StatusAndHeaders(f"{response.status} {_reason(response.status)}", headers,
                                         protocol="HTTP/1.1")
+        # The crawler's clock when the response arrived, to the microsecond: the spider uses this very
+        # value as observed_at (clock 'local'), so a reparse of the archive reproduces items exactly.
+        received = datetime.now(UTC)
+        request.meta["received_at"] = received
         record = writer.create_warc_record(
-            response.url, "response", payload=io.BytesIO(response.body), http_headers=http_headers
+            response.url, "response", payload=io.BytesIO(response.body), http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": received.strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
         )
         offset = self._file.tell()
         writer.write_record(record)

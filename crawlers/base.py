@@ -60,7 +60,7 @@ class ObservatorySpider(scrapy.Spider):
         """When this response shows the site: the crawler's UTC clock, or with ``clock=server`` the
         response's Date header (how simulated time reaches the warehouse, and how a capture's own time
         is kept). A missing or unreadable Date header falls back to the crawler's clock."""
-        when = datetime.now(UTC)
+        when = response.meta.get("received_at") or datetime.now(UTC)
         if self.clock == "server":
             header = response.headers.get(b"Date")
             if header:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from scrapy import Spider, signals
@@ -33,10 +35,11 @@ def pseudonymise(name: str | None, key: bytes) -> str | None:
 class RunRecorder:
     """One run's landing: items, quarantine, field coverage, and the sealed manifest."""
 
-    def __init__(self, source: str, run_id: str, thresholds: dict[str, float] | None = None) -> None:
+    def __init__(self, source: str, run_id: str, thresholds: dict[str, float] | None = None,
+                 root: Path | None = None) -> None:
         self.source = source
         self.run_id = run_id
-        self.writer = LandingWriter(source, run_id)
+        self.writer = LandingWriter(source, run_id, root=root) if root else LandingWriter(source, run_id)
         self.key = config.pseudonym_key()
         self.coverage = FieldCoverage()
         self.thresholds = thresholds
@@ -65,7 +68,7 @@ class RunRecorder:
     def seal(self, figures: RunFigures, *, finish_reason: str, base_url: str | None, clock: str,
              wall_started_at: datetime, errors: int = 0, retries: int = 0,
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Judge the run with the monitors and write its manifest (last, atomically)."""
+        """Judge the run with the monitors and write its manifest (last, atomically); return it whole."""
         seen = len(self.listing_ids)
         coverage = None
         if figures.results_reported is not None:
@@ -96,8 +99,7 @@ class RunRecorder:
             "user_agent": config.user_agent(),
             **(extra or {}),
         }
-        self.writer.close(manifest)
-        return manifest
+        return json.loads(self.writer.close(manifest).read_text(encoding="utf-8"))
 
 
 class LandingPipeline:

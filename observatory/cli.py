@@ -11,8 +11,9 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
+from pathlib import Path
 
 from observatory import config, pipeline
 from observatory.status import collect, render
@@ -26,6 +27,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_crawl(args: argparse.Namespace) -> int:
+    if args.from_warc:
+        from crawlers.replay import replay_warc
+
+        m = replay_warc(args.source, [Path(f) for f in args.from_warc])
+        print(f"{m['run_id']}: {m['items']} items, {m['quarantined']} quarantined from {m['pages']} archived "
+              f"pages, status {m['status']}")
+        return 0 if m["status"] == "ok" else 1
     settings = dict(s.split("=", 1) for s in args.set or [])
     try:
         out = pipeline.crawl(args.source, args.base_url, clock=args.clock, settings=settings)
@@ -35,6 +43,19 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
     m = out.manifest
     print(f"{out.run_id}: {m['items']} items, {m['quarantined']} quarantined, {m['pages']} pages, "
           f"coverage {m['coverage']}, status {m['status']} -> {out.manifest_path}")
+    return 0
+
+
+def _cmd_reparse(args: argparse.Namespace) -> int:
+    from crawlers.replay import reparse
+
+    since = date.fromisoformat(args.since) if args.since else None
+    manifests = reparse(args.source, since, Path(args.out) if args.out else None)
+    for m in manifests:
+        print(f"{m['run_id']}: {m['items']} items (originally {m['original']['items']}), "
+              f"{m['quarantined']} quarantined, status {m['status']}")
+    where = args.out or config.paths().home / "reparse"
+    print(f"{len(manifests)} runs reparsed into {where}/{args.source}/" if manifests else "no archived run to reparse")
     return 0
 
 
@@ -185,7 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="observation time from this machine's clock or the site's Date header "
                         "(use 'server' against the simulator, whose clock is simulated)")
     s.add_argument("--set", action="append", metavar="NAME=VALUE", help="extra Scrapy setting")
+    s.add_argument("--from-warc", nargs="+", metavar="FILE",
+                   help="no network: replay these WARC captures (e.g. Internet Archive captures of MTurk "
+                        "pages) through the same parsers, observed at each capture's WARC-Date")
     s.set_defaults(func=_cmd_crawl)
+
+    s = sub.add_parser("reparse", help="rebuild items from the raw archive with no network",
+                       description="Parse every archived run of SOURCE again (after a parser change) into "
+                                   "data/reparse/SOURCE/, beside the landing zone; with unchanged parsers "
+                                   "the items equal the originals.")
+    s.add_argument("source")
+    s.add_argument("--since", metavar="YYYY-MM-DD", help="only runs observed on or after this UTC day")
+    s.add_argument("--out", metavar="DIR", help="where to write (default data/reparse)")
+    s.set_defaults(func=_cmd_reparse)
 
     s = sub.add_parser("load", help="load every sealed, not yet loaded run into the warehouse",
                        description="Load landing runs into data/warehouse.duckdb, one transaction per run; "
