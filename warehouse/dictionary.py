@@ -1,0 +1,245 @@
+"""The data dictionary of the researchers' views, generated from the warehouse catalog.
+
+Why it is generated: the documentation of a view lives next to its SQL, as ``COMMENT ON VIEW`` and
+``COMMENT ON COLUMN`` in the migration that creates it, so it is written by whoever changes the view and
+shipped inside every snapshot (``duckdb_columns().comment`` works on a researcher's copy too).
+docs/data-dictionary.md is rendered from those comments, and ``check_dictionary`` (``observatory
+dictionary --check``, and a test) fails when the file is stale, when a public column has no comment, or
+when a comment points to a methodology section that does not exist.
+
+Why a fresh warehouse: the dictionary describes the schema the migrations build, not some data home's
+state, so ``write_dictionary`` runs every migration on an empty in-memory database. Views added by later
+migrations in the ``public`` schema are picked up with no change here.
+
+Conventions for comments: a column the observatory computes (rather than copies from a platform)
+starts with ``Derived:``, and names its definition with ``methodology.md#<section-anchor>``; the
+rendered file turns that into a link, and ``check_dictionary`` verifies that every derived column has
+one and that the section exists.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse import db
+
+PUBLIC_SCHEMA = "public"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PATH = ROOT / "docs" / "data-dictionary.md"
+GENERATE_COMMAND = "observatory dictionary"
+CHECK_COMMAND = "observatory dictionary --check"
+
+METHODOLOGY_LINK = re.compile(r"methodology\.md#([a-z0-9_-]+)")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a public view or table, as the catalog describes it."""
+
+    name: str
+    data_type: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class PublicObject:
+    """One view (or table) of the public schema with its comment and columns in declaration order."""
+
+    name: str
+    kind: str  # "view" or "table"
+    comment: str | None
+    columns: tuple[Column, ...]
+
+    @property
+    def qualified(self) -> str:
+        return f"{PUBLIC_SCHEMA}.{self.name}"
+
+
+def public_objects(con: duckdb.DuckDBPyConnection) -> list[PublicObject]:
+    """Every view and table of the public schema of the current database, sorted by name.
+
+    Read from the catalog (duckdb_views, duckdb_tables, duckdb_columns), so it is also the list of what
+    the Parquet export writes: one source of truth for "what researchers get".
+    """
+    objects = con.execute(
+        """
+        SELECT view_name AS name, 'view' AS kind, comment FROM duckdb_views()
+        WHERE database_name = current_database() AND schema_name = $schema AND NOT internal
+        UNION ALL
+        SELECT table_name, 'table', comment FROM duckdb_tables()
+        WHERE database_name = current_database() AND schema_name = $schema AND NOT internal
+        ORDER BY name
+        """,
+        {"schema": PUBLIC_SCHEMA},
+    ).fetchall()
+    rows = con.execute(
+        """
+        SELECT table_name, column_name, data_type, comment FROM duckdb_columns()
+        WHERE database_name = current_database() AND schema_name = $schema
+        ORDER BY table_name, column_index
+        """,
+        {"schema": PUBLIC_SCHEMA},
+    ).fetchall()
+    columns: dict[str, list[Column]] = {}
+    for table, name, data_type, comment in rows:
+        columns.setdefault(table, []).append(Column(name, data_type, comment))
+    return [PublicObject(name, kind, comment, tuple(columns.get(name, ()))) for name, kind, comment in objects]
+
+
+def fresh_catalog() -> duckdb.DuckDBPyConnection:
+    """An empty in-memory warehouse with every migration applied: the schema, without any data."""
+    con = db.utc_session(duckdb.connect(":memory:", config=db.NO_NETWORK))
+    db.migrate(con)
+    return con
+
+
+def _clean(text: str | None) -> str:
+    """Comment text fit for one Markdown table cell: one line, pipes escaped, methodology links live."""
+    text = " ".join((text or "").split())
+    text = text.replace("|", "\\|")
+    text = re.sub(r"^Derived:", "**Derived:**", text)
+    return METHODOLOGY_LINK.sub(lambda m: f"[methodology.md#{m.group(1)}](methodology.md#{m.group(1)})", text)
+
+
+def _first_sentence(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    return re.split(r"(?<=\.)\s", text, maxsplit=1)[0].rstrip(".")
+
+
+def render_dictionary(con: duckdb.DuckDBPyConnection) -> str:
+    """The Markdown data dictionary of the public schema of ``con``'s current database.
+
+    Deterministic (objects by name, columns in declaration order, nothing time-dependent), so the
+    checked-in file can be compared byte for byte with a fresh rendering.
+    """
+    objects = public_objects(con)
+    out = [
+        "# Data dictionary: the `public` schema",
+        "",
+        f"<!-- Generated by `{GENERATE_COMMAND}` (warehouse/dictionary.py) from the COMMENT ON statements "
+        "in warehouse/migrations/. Do not edit by hand. -->",
+        "",
+        f"Generated by `{GENERATE_COMMAND}` from the comments on the views in `warehouse/migrations/`: "
+        "do not edit this file, change the `COMMENT ON` statements and run the command again "
+        f"(`{CHECK_COMMAND}`, run by the tests, fails while it is out of date).",
+        "",
+        "These views are the stable interface for researchers: how to query, export and cite them is in "
+        "[researchers.md](researchers.md); how each figure is made, and what it cannot tell you, is in "
+        "[methodology.md](methodology.md). Columns marked **Derived** are computed by the observatory, "
+        "not published by a platform; each links to its definition. The same comments are in the "
+        "snapshot's catalog: `SELECT * FROM duckdb_columns() WHERE schema_name = 'public'`.",
+        "",
+        "| view | what a row is |",
+        "|---|---|",
+    ]
+    for obj in objects:
+        anchor = re.sub(r"[^a-z0-9_-]", "", obj.qualified.lower())
+        out.append(f"| [`{obj.qualified}`](#{anchor}) | {_clean(_first_sentence(obj.comment))} |")
+    for obj in objects:
+        out += [
+            "",
+            f"## `{obj.qualified}`",
+            "",
+            f"{obj.kind.capitalize()}. {_clean(obj.comment) or '*(no description)*'}",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
+        for col in obj.columns:
+            out.append(f"| `{col.name}` | `{col.data_type}` | {_clean(col.comment) or '*(no description)*'} |")
+    return "\n".join(out) + "\n"
+
+
+def undocumented(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Public views and columns without a comment (a researcher would meet them unexplained)."""
+    missing = []
+    for obj in public_objects(con):
+        if not (obj.comment or "").strip():
+            missing.append(f"{obj.qualified} has no comment")
+        missing += [f"{obj.qualified}.{c.name} has no comment" for c in obj.columns if not (c.comment or "").strip()]
+    return missing
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub (and most Markdown renderers) give a heading: lower case, punctuation dropped."""
+    text = unicodedata.normalize("NFKC", heading).strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def methodology_anchors(path: Path) -> set[str]:
+    """The section anchors of a Markdown file (ATX headings outside code fences)."""
+    anchors: set[str] = set()
+    fenced = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        m = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if m and not fenced:
+            anchors.add(github_anchor(m.group(1)))
+    return anchors
+
+
+def methodology_problems(con: duckdb.DuckDBPyConnection, methodology: Path) -> list[str]:
+    """Derived columns that do not link their definition, and links to sections that do not exist."""
+    anchors = methodology_anchors(methodology)
+    problems = []
+    for obj in public_objects(con):
+        described = [(obj.qualified, obj.comment)] + [(f"{obj.qualified}.{c.name}", c.comment) for c in obj.columns]
+        for where, comment in described:
+            links = METHODOLOGY_LINK.findall(comment or "")
+            if (comment or "").startswith("Derived:") and not links:
+                problems.append(f"{where} is derived but does not link its definition (methodology.md#<section>)")
+            problems += [
+                f"{where} links methodology.md#{a}, which is not a section of {methodology.name}"
+                for a in links if a not in anchors
+            ]
+    return problems
+
+
+def write_dictionary(path: Path | None = None) -> None:
+    """Render the dictionary from a freshly migrated, empty warehouse and write it to ``path``."""
+    path = path or DEFAULT_PATH
+    con = fresh_catalog()
+    try:
+        text = render_dictionary(con)
+    finally:
+        con.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def check_dictionary(path: Path | None = None) -> list[str]:
+    """What is wrong with the checked-in dictionary; an empty list means it is current and complete.
+
+    Reports a unified diff when ``path`` differs from a fresh rendering, every public view or column
+    without a comment, every derived column without a methodology link, and every link to a missing
+    section (checked against methodology.md next to ``path``, when there is one).
+    """
+    path = path or DEFAULT_PATH
+    con = fresh_catalog()
+    try:
+        expected = render_dictionary(con)
+        problems = undocumented(con)
+        methodology = path.parent / "methodology.md"
+        if methodology.is_file():
+            problems += methodology_problems(con, methodology)
+    finally:
+        con.close()
+    if not path.is_file():
+        return [f"{path} does not exist: run `{GENERATE_COMMAND}`", *problems]
+    actual = path.read_text(encoding="utf-8")
+    if actual != expected:
+        diff = difflib.unified_diff(
+            actual.splitlines(), expected.splitlines(),
+            fromfile=f"{path} (checked in)", tofile="generated from the migrations", lineterm="",
+        )
+        problems = [f"{path} is out of date: run `{GENERATE_COMMAND}`", *diff, *problems]
+    return problems
