@@ -97,6 +97,59 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     return subprocess.call(_dashboard_cmd(args.port, args.host), env=env)
 
 
+def _cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from warehouse.sql import QueryRefused, run_readonly_sql
+
+    try:
+        df = run_readonly_sql(args.query, Path(args.snapshot) if args.snapshot else None,
+                              timeout_s=args.timeout, max_rows=args.max_rows)
+    except QueryRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    except TimeoutError as exc:
+        print(f"timed out: {exc}", file=sys.stderr)
+        return 3
+    except (FileNotFoundError, duckdb.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(df.to_json(orient="records", date_format="iso", default_handler=str))
+    else:
+        print(df.to_string(index=False, max_colwidth=60))
+    if df.attrs.get("truncated"):
+        print(f"(truncated to {args.max_rows} rows)", file=sys.stderr)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.export import export_parquet
+
+    snapshot = Path(args.snapshot) if args.snapshot else config.paths().published
+    out = export_parquet(snapshot, Path(args.out_dir))
+    print(f"exported {snapshot} to {out} (manifest.json, SHA256SUMS)")
+    return 0
+
+
+def _cmd_dictionary(args: argparse.Namespace) -> int:
+    from warehouse.dictionary import check_dictionary, write_dictionary
+
+    path = Path(args.path)
+    if args.check:
+        problems = check_dictionary(path)
+        for p in problems:
+            print(p, file=sys.stderr)
+        print("data dictionary is current" if not problems else f"{len(problems)} problems: run "
+              f"`observatory dictionary --path {path}`")
+        return 1 if problems else 0
+    write_dictionary(path)
+    print(f"wrote {path}")
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     status = collect()
     print(json.dumps(status, indent=2, default=str) if args.json else render(status))
@@ -227,10 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_load)
 
     s = sub.add_parser("publish", help="publish the read-only snapshot the dashboard reads",
-                       description="Copy the warehouse to data/published/warehouse.duckdb atomically.")
+                       description="Checkpoint the warehouse and copy it to data/published/warehouse.duckdb, "
+                                   "swapped in atomically, with data/published/manifest.json. The dashboard "
+                                   "and researchers read only this snapshot, so a load never blocks them.")
     s.set_defaults(func=_cmd_publish)
 
-    s = sub.add_parser("dashboard", help="serve the Streamlit dashboard on the published snapshot")
+    s = sub.add_parser("dashboard", help="serve the Streamlit dashboard on the published snapshot",
+                       description="Serve the Streamlit dashboard (overview, sources and runs, method) on "
+                                   "http://HOST:PORT. It reads only data/published/warehouse.duckdb, read-only.")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8501)
     s.set_defaults(func=_cmd_dashboard)
@@ -247,7 +304,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-serve", action="store_true", help="stop after publishing")
     s.set_defaults(func=_cmd_demo)
 
-    s = sub.add_parser("status", help="what was crawled when, row counts, freshness")
+    s = sub.add_parser("sql", help="run one read-only query on the published snapshot",
+                       description="Run QUERY on the published snapshot: read-only, no file or network access, "
+                                   "one statement, a time limit. Exit 2 if refused, 3 on timeout.")
+    s.add_argument("query")
+    s.add_argument("--snapshot", help="another snapshot file (default data/published/warehouse.duckdb)")
+    s.add_argument("--timeout", type=float, default=30.0, help="seconds")
+    s.add_argument("--max-rows", type=int, default=10000)
+    s.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    s.set_defaults(func=_cmd_sql)
+
+    s = sub.add_parser("export", help="export the public views to Parquet with a manifest and checksums",
+                       description="Write every public view as Parquet under OUT_DIR, partitioned by source and "
+                                   "month, with manifest.json and SHA256SUMS.")
+    s.add_argument("out_dir")
+    s.add_argument("--format", choices=["parquet"], default="parquet")
+    s.add_argument("--snapshot", help="default: the published snapshot")
+    s.set_defaults(func=_cmd_export)
+
+    s = sub.add_parser("dictionary", help="regenerate (or --check) docs/data-dictionary.md from the catalog",
+                       description="The data dictionary is generated from the COMMENT ON texts of the public "
+                                   "views; --check exits 1 when the file is not current.")
+    s.add_argument("--check", action="store_true")
+    s.add_argument("--path", default="docs/data-dictionary.md")
+    s.set_defaults(func=_cmd_dictionary)
+
+    s = sub.add_parser("status", help="what was crawled when, row counts, freshness",
+                       description="Per source: runs, failures, items, quarantined records, last crawl and last "
+                                   "success with their age; unsealed landing files; the published snapshot's "
+                                   "time and row counts. Reads the landing zone and the snapshot only.")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=_cmd_status)
     return p
