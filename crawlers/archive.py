@@ -47,8 +47,8 @@ class WarcArchiveMiddleware:
             spider.archive_path = path  # type: ignore[attr-defined]
         return self._writer
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
-        writer = self._open(spider)
+    def process_response(self, request: Request, response: Response) -> Response:
+        writer = self._open(self.crawler.spider)
         assert self._file is not None
         headers = [
             (k.decode("latin-1"), v.decode("latin-1"))

@@ -11,7 +11,7 @@ import os
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -44,7 +44,7 @@ class RetryAfterMiddleware:
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         return cls(crawler)
 
-    async def process_response(self, request: Request, response: Response, spider: Spider) -> Request | Response:
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status not in (429, 503):
             return response
         header = response.headers.get(b"Retry-After")
@@ -54,7 +54,7 @@ class RetryAfterMiddleware:
             return response  # left to RetryMiddleware, then to the errback
         delay = min(delay, self.cap)
         self.crawler.stats.inc_value("observatory/retry_after")
-        spider.logger.info("%s answered %d: waiting %.1f s as asked (Retry-After)", request.url,
+        self.crawler.spider.logger.info("%s answered %d: waiting %.1f s as asked (Retry-After)", request.url,
                            response.status, delay)
         await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         retry = request.replace(dont_filter=True)

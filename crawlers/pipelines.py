@@ -114,12 +114,13 @@ class LandingPipeline:
     def from_crawler(cls, crawler: Crawler) -> LandingPipeline:
         return cls(crawler)
 
-    def open_spider(self, spider: Spider) -> None:
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
         if not isinstance(spider, ObservatorySpider):
             raise TypeError("the landing pipeline serves ObservatorySpider subclasses only")
         self.recorder = RunRecorder(spider.source, spider.run_id, getattr(spider, "field_thresholds", None))
 
-    def process_item(self, item: Any, spider: Spider) -> Any:
+    def process_item(self, item: Any) -> Any:
         assert self.recorder is not None
         if not self.recorder.add(item) and not isinstance(item, Quarantined):
             self.crawler.stats.inc_value("observatory/items_invalid")

@@ -22,7 +22,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from crawlers.base import Quarantined, RunFigures
-from crawlers.pages import mturk
+from crawlers.pages import freelancer, mturk, peopleperhour, upwork
 from crawlers.pipelines import RunRecorder
 from observatory import config
 from observatory.contract import parse_utc
@@ -65,6 +65,12 @@ ROUTES: dict[str, list[Route]] = {
         Route("findhits_html", _is_findhits, mturk.parse_findhits_html),
         Route("welcome_banner", _is_welcome, None),
     ],
+    "freelancer": [
+        Route("projects_active", lambda url, ct: "/api/projects/0.1/projects/active" in url,
+              freelancer.parse_projects_active),
+    ],
+    "upwork": [Route("job_rss", lambda url, ct: "rss" in url or "xml" in ct, upwork.parse_rss)],
+    "peopleperhour": [Route("job_rss", lambda url, ct: "rss" in url or "xml" in ct, peopleperhour.parse_rss)],
 }
 
 

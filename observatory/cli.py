@@ -150,6 +150,15 @@ def _cmd_dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_refdata(args: argparse.Namespace) -> int:
+    if args.action == "load":
+        counts = pipeline.load_reference_data()
+        print(", ".join(f"ref.{k}: {v} rows" for k, v in counts.items()))
+    else:
+        print(f"ref.fx_rate: {pipeline.refresh_fx(args.url)} rates written")
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     status = collect()
     print(json.dumps(status, indent=2, default=str) if args.json else render(status))
@@ -328,6 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--check", action="store_true")
     s.add_argument("--path", default="docs/data-dictionary.md")
     s.set_defaults(func=_cmd_dictionary)
+
+    s = sub.add_parser("refdata", help="load reference data, or refresh ECB rates when online",
+                       description="load: (re)load ECB euro reference rates, ISO countries and subdivisions, "
+                                   "OLI regions and minimum wages from the data shipped with the package "
+                                   "(also done automatically on the first load). refresh-fx: merge the ECB's "
+                                   "newest rates from its CSV/ZIP (needs network, or --url file://...).")
+    s.add_argument("action", choices=["load", "refresh-fx"])
+    s.add_argument("--url", help="refresh-fx: where to read the ECB history (default: the ECB's URL)")
+    s.set_defaults(func=_cmd_refdata)
 
     s = sub.add_parser("status", help="what was crawled when, row counts, freshness",
                        description="Per source: runs, failures, items, quarantined records, last crawl and last "

@@ -24,6 +24,13 @@ SOURCES: dict[str, dict[str, Any]] = {
         "title": "Amazon Mechanical Turk",
         "live": False,  # closed 2026-09-30: crawls the simulator or an explicit --base-url
     },
+    "freelancer": {"spider": "freelancer", "title": "Freelancer.com", "live": True},
+    "peopleperhour": {"spider": "peopleperhour", "title": "PeoplePerHour", "live": True},
+    "upwork": {
+        "spider": "upwork",
+        "title": "Upwork",
+        "live": False,  # job RSS discontinued in 2024: archived feeds and the simulator
+    },
 }
 
 
@@ -86,7 +93,41 @@ def load(source: str | None = None) -> Any:
 
     con = db.connect()
     try:
+        ensure_reference(con)
         return load_pending(con, source)
+    finally:
+        con.close()
+
+
+def ensure_reference(con: Any) -> None:
+    """Load the reference tables (rates, countries, minimum wages) into a warehouse that has none yet."""
+    from warehouse.reference import load_reference
+
+    (countries,) = con.execute("SELECT count(*) FROM ref.country").fetchone()
+    if countries == 0:
+        load_reference(con)
+
+
+def load_reference_data() -> dict[str, int]:
+    """(Re)load every reference table from the data shipped with the package."""
+    from warehouse import db
+    from warehouse.reference import load_reference
+
+    con = db.connect()
+    try:
+        return load_reference(con)
+    finally:
+        con.close()
+
+
+def refresh_fx(url: str | None = None) -> int:
+    """Merge the ECB's newest euro reference rates (online) into ref.fx_rate."""
+    from warehouse import db
+    from warehouse.reference import ECB_HIST_URL, refresh_fx_from_ecb
+
+    con = db.connect()
+    try:
+        return refresh_fx_from_ecb(con, url or ECB_HIST_URL)
     finally:
         con.close()
 
