@@ -88,7 +88,7 @@ def _dashboard_cmd(port: int, host: str) -> list[str]:
     app = resources.files("dashboard").joinpath("app.py")
     return [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", host,
             "--server.port", str(port), "--server.headless", "true",
-            "--browser.gatherUsageStats", "false"]
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
