@@ -1,4 +1,4 @@
-"""``python -m simulator``: serve the simulated MTurk market until Ctrl-C / SIGTERM."""
+"""``python -m simulator``: serve the simulated MTurk and freelance markets until Ctrl-C / SIGTERM."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--start", default=DEFAULT_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         help="simulated start instant, ISO 8601 UTC (truth is reported from here on)")
-    parser.add_argument("--scale", type=float, default=1.0, help="multiplies workers, requesters and postings")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiplies workers, requesters, employers and postings")
     parser.add_argument("--speed", type=float, default=0.0,
                         help="simulated minutes per real second (0: clock moves only via POST /_sim/advance)")
     args = parser.parse_args(argv)

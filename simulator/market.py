@@ -30,6 +30,10 @@ calls were chunked. The fixed population (requesters, workers) comes from a seco
 seed, drawn once in the constructor. Nothing in a tick iterates a ``set`` (string hashing is randomised per
 process), so results are the same across processes.
 
+The freelance marketplaces (``simulator.freelance``) live on this clock as ``Market.freelance``: each tick
+of this market ends with a tick of theirs, and they draw from their own streams (derived from the seed), so
+the MTurk market is exactly what it was without them.
+
 Warm-up and truth
 -----------------
 The constructor runs ``WARMUP_MINUTES`` (3 days, the longest lifetime) of ticks ending with the tick at ``start`` itself, so the
@@ -46,6 +50,8 @@ import random
 from bisect import bisect_right
 from datetime import UTC, datetime
 from decimal import Decimal
+
+from simulator.freelance import FreelanceMarket
 
 WARMUP_MINUTES = 3 * 24 * 60
 DEFAULT_START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -302,6 +308,10 @@ class Market:
         self._ids: set[str] = set()  # membership only
         self._hours: dict[int, _Hour] = {}
         self._build_population(random.Random(f"mturk-market-population:{self.seed}:{self.scale}"))
+        # The freelance marketplaces share this clock but have their own random streams, so adding them left
+        # the MTurk market exactly as it was. They warm up longer (30 days) and then tick with this market.
+        self.freelance = FreelanceMarket(self.seed, self.start_minute, self.scale,
+                                         stop=self.start_minute - WARMUP_MINUTES)
         self.now_minute = self.start_minute - WARMUP_MINUTES
         self.advance(WARMUP_MINUTES)
 
@@ -484,6 +494,7 @@ class Market:
                     rec.arrived += extra
                     for key in g.elig_keys:
                         rec._e(key)[0] += extra
+        self.freelance.tick(t)
 
     def _new_group(self, t: int) -> Group:
         rng = self._rng
