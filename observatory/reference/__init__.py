@@ -1,0 +1,1 @@
+"""Reference data shipped with the observatory (task taxonomy CSVs), read with importlib.resources."""
