@@ -19,8 +19,9 @@ from warcio.warcwriter import WARCWriter
 
 from observatory import config
 
-# Headers that describe the transfer, not the payload we store (already decoded by Scrapy).
-_TRANSFER_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding"}
+# Headers not archived: those describing the transfer, not the payload we store (already decoded by
+# Scrapy), and session cookies, which are credentials of the operator's account, not data.
+_TRANSFER_HEADERS = {b"content-encoding", b"content-length", b"transfer-encoding", b"set-cookie"}
 
 
 class WarcArchiveMiddleware:
@@ -39,7 +40,8 @@ class WarcArchiveMiddleware:
         if self._writer is None:
             home = config.paths().home
             run_id = getattr(spider, "run_id", "adhoc")
-            path = home / "archive" / spider.name / f"{run_id}.warc.gz"
+            # filed by source (a spec-driven spider serves many sources under one spider name)
+            path = home / "archive" / getattr(spider, "source", spider.name) / f"{run_id}.warc.gz"
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(path, "ab")
             self._writer = WARCWriter(self._file, gzip=True)

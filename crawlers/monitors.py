@@ -28,6 +28,9 @@ FIELD_THRESHOLDS: dict[str, dict[str, float]] = {
     "upwork": {"reward_amount": 0.50, "posted_at": 0.95, "category": 0.90},
     "peopleperhour": {"reward_amount": 0.95, "posted_at": 0.95},
 }
+#: Below this many records a share is mostly sampling noise (3 of 10 is 30 %, 5 of 10 is 50 %), so the
+#: field thresholds are not applied; zero items still fails the run.
+MIN_RECORDS_FOR_FIELD_CHECKS = 20
 #: Fields measured over every record met, quarantined ones counting as missing them.
 OVER_ALL_RECORDS = frozenset({"reward_amount"})
 #: Fields every contract item carries by construction; a quarantined record counts as missing them.
@@ -68,7 +71,7 @@ def verdict(source: str, items: int, finish_reason: str, coverage: FieldCoverage
     if finish_reason != "finished":
         failures.append(f"finish reason {finish_reason}")
     limits = thresholds if thresholds is not None else FIELD_THRESHOLDS.get(source, DEFAULT_THRESHOLDS)
-    if coverage.records:
+    if coverage.records >= MIN_RECORDS_FOR_FIELD_CHECKS:
         for name, minimum in sorted(limits.items()):
             share = coverage.share(name) or 0.0
             if share < minimum:

@@ -79,7 +79,23 @@ def register_routes(source: str, routes: Iterable[Route]) -> None:
     ROUTES.setdefault(source, []).extend(routes)
 
 
+def _spec_routes(source: str) -> list[Route]:
+    """A spec-driven source's archived listing pages go through the same spec extraction as the crawl."""
+    from observatory.pipeline import spec_path
+
+    path = spec_path(source)
+    if path is None:
+        return []
+    from crawlers import spec as specs
+
+    spec = specs.load_spec(path)
+    return [Route("spec_listing", lambda url, ct: "login" not in url and "robots.txt" not in url,
+                  lambda body, url, when: specs.parse_page(spec, body, url, when))]
+
+
 def route_for(source: str, url: str, content_type: str) -> Route | None:
+    if source not in ROUTES:
+        ROUTES[source] = _spec_routes(source)
     for route in ROUTES.get(source, []):
         if route.matches(url, content_type.lower()):
             return route
@@ -157,7 +173,7 @@ def _land_responses(recorder: RunRecorder, responses: Iterable[ArchivedResponse]
 
 def replay_warc(source: str, files: list[Path], run_id: str | None = None) -> dict[str, Any]:
     """One landing run from third-party WARC captures; observation time = each capture's WARC-Date."""
-    if source not in ROUTES:
+    if not ROUTES.get(source) and not _spec_routes(source):
         raise ValueError(f"no archived-page parsers for source {source!r}")
     started = datetime.now(UTC)
     run_id = run_id or new_run_id(source).replace(source, f"{source}-warc", 1)

@@ -16,7 +16,7 @@ from airflow.sdk import Asset, Param, dag, task
 
 # Kept in step with observatory.pipeline.SOURCES (checked by tests/test_dags.py); not imported here so
 # that parsing this file stays cheap.
-SOURCES = ("mturk", "freelancer", "peopleperhour", "upwork")
+SOURCES = ("mturk", "freelancer", "peopleperhour", "upwork", "taskboard_sim")
 
 PUBLISHED = Asset(name="observatory_published_snapshot", uri="file:///observatory/published/warehouse.duckdb")
 

@@ -36,7 +36,8 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
         return 0 if m["status"] == "ok" else 1
     settings = dict(s.split("=", 1) for s in args.set or [])
     try:
-        out = pipeline.crawl(args.source, args.base_url, clock=args.clock, settings=settings)
+        out = pipeline.crawl(args.source, args.base_url, clock=args.clock, settings=settings,
+                             spec_file=args.spec)
     except pipeline.CrawlFailed as exc:
         print(f"crawl failed: {exc}", file=sys.stderr)
         return 1
@@ -44,6 +45,20 @@ def _cmd_crawl(args: argparse.Namespace) -> int:
     print(f"{out.run_id}: {m['items']} items, {m['quarantined']} quarantined, {m['pages']} pages, "
           f"coverage {m['coverage']}, status {m['status']} -> {out.manifest_path}")
     return 0
+
+
+def _cmd_import_feed(args: argparse.Namespace) -> int:
+    from observatory.partner_feed import FeedError, import_feed
+
+    try:
+        path = import_feed(Path(args.path), args.source, args.provider, args.run_id)
+    except FeedError as exc:
+        print(f"feed refused: {exc}", file=sys.stderr)
+        return 2
+    m = json.loads(path.read_text())
+    print(f"{m['run_id']}: {m['items']} missions landed, {m['quarantined']} rows quarantined, status {m['status']} "
+          f"-> {path}")
+    return 0 if m["status"] == "ok" else 1
 
 
 def _cmd_reparse(args: argparse.Namespace) -> int:
@@ -201,21 +216,31 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     print(f"simulator: {sim_url} (seed {args.seed}); data home: {paths.home}")
     fast = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}  # loopback: no one to be polite to
+    # the simulated task board's own demo account (a simulator-only value, not a real credential)
+    os.environ.setdefault("OBSERVATORY_TASKBOARD_SIM_USER", "observer")
+    os.environ.setdefault("OBSERVATORY_TASKBOARD_SIM_PASSWORD", "taskboard-sim-only")
     failures = 0
+    others = [x for x in args.sources.split(",") if x and x != "mturk"]
+    for x in others:
+        if x not in pipeline.SOURCES:
+            raise SystemExit(f"unknown source {x!r}")
     for i in range(args.crawls):
         if i or resume:
             now = _post(f"{sim_url}/_sim/advance?minutes={args.step_minutes}")["now"]
         else:
             now = "start"
-        try:
-            out = pipeline.crawl("mturk", sim_url, clock="server", settings=fast)
-            m = out.manifest
-            print(f"crawl {i + 1}/{args.crawls} at simulated {now}: {m['items']} HIT groups, "
-                  f"coverage {m['coverage']}")
-        except pipeline.CrawlFailed as exc:
-            failures += 1
-            print(f"crawl {i + 1}/{args.crawls} failed: {exc}", file=sys.stderr)
-        report = pipeline.load("mturk")
+        # MTurk at every step (its flows need close crawls); the freelance feeds every fourth step
+        due = (["mturk"] if "mturk" in args.sources.split(",") else []) + (others if i % 4 == 0 else [])
+        for source in due:
+            try:
+                out = pipeline.crawl(source, sim_url, clock="server", settings=fast)
+                m = out.manifest
+                print(f"crawl {i + 1}/{args.crawls} {source} at simulated {now}: {m['items']} listings, "
+                      f"coverage {m['coverage']}")
+            except pipeline.CrawlFailed as exc:
+                failures += 1
+                print(f"crawl {i + 1}/{args.crawls} {source} failed: {exc}", file=sys.stderr)
+        report = pipeline.load()
         if report.failed:
             failures += 1
             for r in report.failed:
@@ -261,7 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("crawl", help="run one spider as its own scrapy process and land its items",
                        description="Crawl SOURCE once into data/landing/SOURCE/<run_id>.jsonl.gz with a "
                                    "manifest. Exits 1 when the run fails (zero items, crash).")
-    s.add_argument("source", choices=sorted(pipeline.SOURCES))
+    s.add_argument("source", help=f"one of {', '.join(sorted(pipeline.SOURCES))}, or the key of --spec")
+    s.add_argument("--spec", metavar="FILE", help="crawl a declarative source spec (crawlers/specs/*.yaml) "
+                                                   "with the generic spider")
     s.add_argument("--base-url", help="where to crawl (default: OBSERVATORY_<SOURCE>_BASE_URL or the "
                                       f"simulator at {config.DEFAULT_SIMULATOR_URL})")
     s.add_argument("--clock", choices=["local", "server"], default="local",
@@ -272,6 +299,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no network: replay these WARC captures (e.g. Internet Archive captures of MTurk "
                         "pages) through the same parsers, observed at each capture's WARC-Date")
     s.set_defaults(func=_cmd_crawl)
+
+    s = sub.add_parser("import-feed", help="import a partner / data-donation feed of geolocated missions",
+                       description="Validate every row of a JSON-lines or CSV mission feed (docs/partner-feed.md) "
+                                   "and land it as a run: good rows as items, bad rows quarantined with why.")
+    s.add_argument("path")
+    s.add_argument("--source", required=True, help="platform key, e.g. roamler")
+    s.add_argument("--provider", required=True, help="who supplied the feed (kept in the manifest)")
+    s.add_argument("--run-id")
+    s.set_defaults(func=_cmd_import_feed)
 
     s = sub.add_parser("reparse", help="rebuild items from the raw archive with no network",
                        description="Parse every archived run of SOURCE again (after a parser change) into "
@@ -306,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "advancing the simulated clock --step-minutes between crawls, load and "
                                    "publish, then serve the dashboard (unless --no-serve).")
     s.add_argument("--crawls", type=int, default=16)
+    s.add_argument("--sources", default="mturk,freelancer,peopleperhour,upwork,taskboard_sim",
+                   help="comma-separated; MTurk is crawled at every step, the others every fourth")
     s.add_argument("--step-minutes", type=int, default=180)
     s.add_argument("--seed", type=int, default=42)
     s.add_argument("--sim-port", type=int, default=0, help="simulator port (0 = any free port)")

@@ -49,6 +49,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from simulator import freelance_formats as ff
 from simulator.market import DEFAULT_START, Market, iso
+from simulator.taskboard import TaskBoard
 
 FAULT_KEYS = {"status_500_every", "status_429_every", "retry_after", "slow_ms", "truncate_every",
               "robots_disallow", "malformed_html_every", "layout_change"}
@@ -68,6 +69,8 @@ class SimServer(ThreadingHTTPServer):
     def __init__(self, address, market: Market, faults: dict | None = None) -> None:
         super().__init__(address, SimHandler)
         self.market = market
+        # the login-only task board lives on the same clock: it is asked with the market's minute
+        self.taskboard = TaskBoard(market.seed, market.start_minute)
         self.lock = threading.Lock()
         self.faults: dict = {}
         # content requests (every format) since faults were last set, for the *_every faults
@@ -156,6 +159,8 @@ class SimHandler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 - stdlib naming
         self._sim_epoch = None
         path, query = self._query()
+        if path.startswith("/taskboard/"):
+            return self._taskboard(b"")
         try:
             if path == "/robots.txt":
                 return self._robots()
@@ -205,6 +210,8 @@ class SimHandler(BaseHTTPRequestHandler):
         self._sim_epoch = None
         path, query = self._query()
         raw = self._read_body()
+        if path.startswith("/taskboard/"):
+            return self._taskboard(raw)
         try:
             if path == "/_sim/advance":
                 minutes = int(query.get("minutes", "1"))
@@ -226,10 +233,24 @@ class SimHandler(BaseHTTPRequestHandler):
         return self._error(404, f"not found: {path}")
 
     # ------------------------------------------------------------------ endpoints
+    def _taskboard(self, body: bytes) -> None:
+        """Hand a /taskboard/ request to simulator.taskboard (its own contract), at the market's minute."""
+        parts = urlsplit(self.path)
+        with self.server.lock:
+            now = self.server.market.now_minute
+        self._sim_epoch = now * 60
+        status, headers, payload = self.server.taskboard.handle(
+            self.command, parts.path, parse_qs(parts.query, keep_blank_values=True), dict(self.headers), body, now)
+        headers = dict(headers)
+        ctype = next((headers.pop(k) for k in list(headers) if k.lower() == "content-type"),
+                     "application/octet-stream")
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
+        self._send(status, payload, ctype, headers)
+
     def _robots(self) -> None:
         with self.server.lock:
             extra = self.server.faults.get("robots_disallow")
-        text = "User-agent: *\nDisallow: /_sim/\n"
+        text = "User-agent: *\nDisallow: /_sim/\nDisallow: /taskboard/_truth\n"
         if extra:
             text += f"Disallow: {extra}\n"
         self._send(200, text.encode("utf-8"), "text/plain; charset=utf-8")

@@ -52,7 +52,8 @@ def test_dag_folder_imports_without_errors(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     probe = json.loads(proc.stdout.strip().splitlines()[-1])
     assert probe["errors"] == {}
-    assert probe["dag_ids"] == sorted(f"observatory_{s}" for s in ("mturk", "freelancer", "peopleperhour", "upwork"))
+    assert probe["dag_ids"] == sorted(f"observatory_{s}" for s in ("mturk", "freelancer", "peopleperhour", "upwork",
+                                                                          "taskboard_sim"))
     assert probe["order"] == ["crawl", "load", "publish"]
     assert probe["max_active_runs"] == 1
     assert probe["retries"] == [2]

@@ -40,5 +40,11 @@ def test_other_fields_are_judged_over_usable_items() -> None:
 
 
 def test_unknown_sources_still_need_a_reward() -> None:
-    assert verdict("newsource", 1, "finished", _coverage([{"reward_amount": None}])) == [
+    assert verdict("newsource", 30, "finished", _coverage([{"reward_amount": None}] * 30)) == [
         "field reward_amount present on 0.0% of records, below 99%"]
+
+
+def test_tiny_samples_are_not_judged_on_shares() -> None:
+    # 3 of 10 with a budget is noise, not a layout change; zero items would still fail
+    assert verdict("upwork", 3, "finished", _coverage([{"reward_amount": "1", "posted_at": "x",
+                                                        "category": "c"}] * 3, unusable=7)) == []

@@ -234,7 +234,7 @@ def test_spider_stamps_items_and_quarantines_problems() -> None:
     from crawlers.spiders.upwork import UpworkSpider
 
     spider = UpworkSpider(run_id="run-1", base_url="http://127.0.0.1:9")
-    assert spider.feed_urls == ["http://127.0.0.1:9/ab/feed/jobs/rss?q=data+entry"]
+    assert spider.feed_urls == ["http://127.0.0.1:9/ab/feed/jobs/rss?q=data+entry&paging=0%3B50"]
     url = spider.feed_urls[0]
     response = TextResponse(url=url, body=feed(FIXED_ITEM, HOSTILE_ITEM), encoding="utf-8", request=Request(url))
     out = list(spider.parse_feed(response))

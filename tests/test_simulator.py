@@ -310,7 +310,7 @@ def test_faults_statuses_and_market_untouched():
             json.loads(raw)
 
         request(f"{base}_sim/faults", "POST", {"robots_disallow": "/"})
-        assert request(f"{base}robots.txt")[2].decode() == "User-agent: *\nDisallow: /_sim/\nDisallow: /\n"
+        assert request(f"{base}robots.txt")[2].decode() == "User-agent: *\nDisallow: /_sim/\nDisallow: /taskboard/_truth\nDisallow: /\n"
 
         assert request(f"{base}_sim/faults", "POST", {"bogus": 1})[0] == 400
         assert request(f"{base}_sim/faults", "POST", {})[0] == 200
@@ -323,7 +323,7 @@ def test_robots_and_unknown_paths():
     with running(market) as base:
         status, headers, raw = request(f"{base}robots.txt")
         assert status == 200 and headers["Content-Type"].startswith("text/plain")
-        assert raw.decode() == "User-agent: *\nDisallow: /_sim/\n"
+        assert raw.decode() == "User-agent: *\nDisallow: /_sim/\nDisallow: /taskboard/_truth\n"
         status, headers, raw = request(f"{base}no/such/page")
         assert status == 404 and headers["Content-Type"].startswith("application/json")
         assert json.loads(raw)["status"] == 404

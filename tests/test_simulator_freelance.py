@@ -610,7 +610,7 @@ def test_faults_on_the_freelance_formats_and_layout_change():
 
         faults({"robots_disallow": "/api/"})
         assert (
-            request(f"{base}robots.txt")[2].decode() == "User-agent: *\nDisallow: /_sim/\nDisallow: /api/\n"
+            request(f"{base}robots.txt")[2].decode() == "User-agent: *\nDisallow: /_sim/\nDisallow: /taskboard/_truth\nDisallow: /api/\n"
         )
         for bad in ({"layout_change": 1}, {"malformed_html_every": -1}, {"malformed_html_every": "2"}):
             assert request(f"{base}_sim/faults", "POST", bad)[0] == 400, bad

@@ -84,3 +84,30 @@ def test_malformed_feed_pages_are_fetched_again(home: Path, sim) -> None:
     finally:
         sim.set_faults({})
     assert out.manifest["status"] == "ok" and out.manifest["items"] > 0
+
+
+def test_login_only_board_through_the_main_simulator(home: Path, sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawlers.replay import reparse
+
+    monkeypatch.setenv("OBSERVATORY_TASKBOARD_SIM_USER", "observer")
+    monkeypatch.setenv("OBSERVATORY_TASKBOARD_SIM_PASSWORD", "taskboard-sim-only")
+    sim.set_faults({})
+    out = pipeline.crawl("taskboard_sim", sim.url, clock="server", settings=FAST)
+    assert out.manifest["status"] == "ok" and out.manifest["items"] > 0
+    archive = home / out.manifest["archive"]
+    assert archive.parent.name == "taskboard_sim"
+    import gzip
+
+    raw = gzip.decompress(archive.read_bytes())
+    assert b"Set-Cookie" not in raw and b"taskboard-sim-only" not in raw  # no session, no password archived
+    (again,) = reparse("taskboard_sim")
+    assert sorted(map(str, read_items(home / "reparse" / "taskboard_sim" / again["items_file"]))) == \
+        sorted(map(str, _items(out)))
+
+
+def test_wrong_credentials_fail_the_run_cleanly(home: Path, sim, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBSERVATORY_TASKBOARD_SIM_USER", "observer")
+    monkeypatch.setenv("OBSERVATORY_TASKBOARD_SIM_PASSWORD", "wrong")
+    with pytest.raises(pipeline.CrawlFailed) as err:
+        pipeline.crawl("taskboard_sim", sim.url, clock="server", settings=FAST)
+    assert err.value.manifest["finish_reason"] == "login_failed"

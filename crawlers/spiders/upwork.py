@@ -2,7 +2,7 @@
 
 Upwork discontinued its public job RSS in 2024, so this spider reads feed URLs that serve the old
 format: a replayed archive or the local simulator. ``-a feed_url=URL`` (several separated by spaces)
-chooses the feeds; the default is ``<base_url>/ab/feed/jobs/rss?q=data+entry``, the path Upwork used.
+chooses the feeds; the default is ``<base_url>/ab/feed/jobs/rss?q=data+entry&paging=0;50``, the path Upwork used.
 Parsing lives in ``crawlers.pages.upwork``; jobs without a budget are quarantined with the reason
 "no budget published", so their number stays visible in the run's figures.
 """
@@ -19,7 +19,7 @@ from crawlers.base import ObservatorySpider, Quarantined
 from crawlers.pages import upwork as pages
 from observatory import config
 
-DEFAULT_FEED_PATH = "/ab/feed/jobs/rss?q=data+entry"
+DEFAULT_FEED_PATH = "/ab/feed/jobs/rss?q=data+entry&paging=0%3B50"  # Upwork served at most 50 a request
 
 
 class UpworkSpider(ObservatorySpider):
