@@ -48,8 +48,14 @@ def test_demo_without_serving_then_status_sql_and_export(home: Path, tmp_path: P
     status = json.loads(capsys.readouterr().out)
     assert status["sources"]["mturk"]["runs"] == 3 and status["sources"]["mturk"]["failed"] == 0
 
-    assert main(["sql", "SELECT count(*) AS n FROM public.crawl_runs", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out) == [{"n": 3}]
+    # MTurk at every step; the other simulated sources at the first of every four
+    assert {s: v["runs"] for s, v in status["sources"].items()} == {
+        "mturk": 3, "freelancer": 1, "peopleperhour": 1, "upwork": 1, "taskboard_sim": 1}
+    assert main(["sql", "SELECT source, count(*) AS n FROM public.crawl_runs GROUP BY ALL ORDER BY 1",
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"source": s, "n": n} for s, n in
+        [("freelancer", 1), ("mturk", 3), ("peopleperhour", 1), ("taskboard_sim", 1), ("upwork", 1)]]
     assert main(["sql", "CREATE TABLE x AS SELECT 1"]) == 2
     assert main(["export", str(tmp_path / "export")]) == 0
     assert (tmp_path / "export" / "SHA256SUMS").exists()
