@@ -112,10 +112,15 @@ def load(source: str | None = None) -> Any:
     from warehouse import db
     from warehouse.load import load_pending
 
+    from warehouse.marts import refresh_marts
+
     con = db.connect()
     try:
         ensure_reference(con)
-        return load_pending(con, source)
+        report = load_pending(con, source)
+        if report.loaded:
+            refresh_marts(con)  # classify new listings; cheap when nothing is new
+        return report
     finally:
         con.close()
 
