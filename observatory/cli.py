@@ -174,6 +174,45 @@ def _cmd_refdata(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_oli_import(args: argparse.Namespace) -> int:
+    from warehouse import db, oli
+
+    con = db.connect()
+    try:
+        if args.levels:
+            n = oli.import_oli_levels_monthly(con, Path(args.path), args.label, derived_by=args.derived_by)
+        else:
+            n = oli.import_oli_series(con, Path(args.path), args.label)
+    finally:
+        con.close()
+    print(f"{n} rows imported from {args.path}" if n else f"{args.path} was imported before: nothing to do")
+    return 0
+
+
+def _cmd_params(args: argparse.Namespace) -> int:
+    from warehouse import db, marts
+
+    con = db.connect()
+    try:
+        if args.set:
+            name, text = args.set
+            value: float | date | None
+            if text.lower() in ("null", "none", ""):
+                value = None
+            else:
+                try:
+                    value = float(text)
+                except ValueError:
+                    value = date.fromisoformat(text)
+            marts.set_param(con, name, value, basis=args.basis, source=args.source, note=args.note)
+        for name, p in marts.params(con).items():
+            value = p.get("num_value") if p.get("num_value") is not None else p.get("date_value")
+            print(f"{name} = {value}  [{p.get('basis')}] {p.get('source')}")
+    finally:
+        con.close()
+    return 0
+
+
 def _cmd_status(args: argparse.Namespace) -> int:
     status = collect()
     print(json.dumps(status, indent=2, default=str) if args.json else render(status))
@@ -384,6 +423,26 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["load", "refresh-fx"])
     s.add_argument("--url", help="refresh-fx: where to read the ECB history (default: the ECB's URL)")
     s.set_defaults(func=_cmd_refdata)
+
+    s = sub.add_parser("oli-import", help="import an Online Labour Index back-series file",
+                       description="Import an OLI file (timestamp,occupation,status,domain,count; or with "
+                                   "--levels a monthly index table) with its checksum and provenance, keeping "
+                                   "gaps as gaps, so our series can be shown beside the OLI's.")
+    s.add_argument("path")
+    s.add_argument("--label", required=True, help="name of the series, e.g. oli11-2020")
+    s.add_argument("--levels", action="store_true", help="a third party's monthly index table")
+    s.add_argument("--derived-by", default="unknown third party", help="with --levels: who derived it")
+    s.set_defaults(func=_cmd_oli_import)
+
+    s = sub.add_parser("params", help="show or set the marts' documented parameters",
+                       description="Show the parameters of the derived figures (e.g. share of time allotted "
+                                   "actually worked, unpaid-time overhead factor, OLI base period), or set one "
+                                   "with its basis and source.")
+    s.add_argument("--set", nargs=2, metavar=("NAME", "VALUE"))
+    s.add_argument("--basis", choices=["assumption", "published", "convention"], default="assumption")
+    s.add_argument("--source", default="set by the operator")
+    s.add_argument("--note", default="")
+    s.set_defaults(func=_cmd_params)
 
     s = sub.add_parser("status", help="what was crawled when, row counts, freshness",
                        description="Per source: runs, failures, items, quarantined records, last crawl and last "

@@ -111,7 +111,6 @@ def load(source: str | None = None) -> Any:
     """Load every sealed, not yet loaded run into the warehouse (one transaction per run)."""
     from warehouse import db
     from warehouse.load import load_pending
-
     from warehouse.marts import refresh_marts
 
     con = db.connect()

@@ -12,7 +12,7 @@ import pytest
 from observatory.cli import build_parser, main
 
 COMMANDS = ["simulate", "crawl", "reparse", "load", "publish", "dashboard", "demo", "sql", "export",
-            "dictionary", "refdata", "import-feed", "status"]
+            "dictionary", "refdata", "import-feed", "oli-import", "params", "status"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
