@@ -78,7 +78,16 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  raw_items=[{**bad, "observed_at": "2026-10-01T00:00:00Z", "run_id": run, "raw_ref": "t#1"}])
         con = db.connect()
         try:
+            from warehouse.marts import refresh_marts
+            from warehouse.reference import load_reference
+
+            load_reference(con)
             assert all(r.status == "loaded" for r in load_pending(con).results)
+            refresh_marts(con)  # classifies the listings, as every pipeline load does
+            from tests.conftest import FIXTURES
+            from warehouse.oli import import_oli_series
+
+            import_oli_series(con, FIXTURES / "oli" / "oli11data_2020-04-01_to_2020-05-11.csv", "oli11")
         finally:
             con.close()
         publish()
