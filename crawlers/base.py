@@ -6,7 +6,7 @@ Spiders only decide which pages to fetch and which page object parses them; the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,6 +15,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from crawlers.pages.common import PageFormatError
 from observatory.landing import new_run_id
 
 
@@ -97,6 +98,29 @@ class ObservatorySpider(scrapy.Spider):
         self.logger.error("page %s not in the expected format after %d tries: %s", response.url, tries + 1, exc)
         yield Quarantined(f"page format: {exc}", response.text[:2000] if hasattr(response, "text") else None,
                           response.url, response.meta.get("raw_ref"))
+
+    def emit_page(self, response: Response, parse: Any,
+                  errors: tuple[type[Exception], ...] = (PageFormatError,)) -> Generator[Any, None, Any]:
+        """Parse one response with a page object and yield what the run lands from it: stamped items and
+        quarantined problems, the site's reported total noted. Returns the parsed page (None when the page
+        was not in the expected format, which is retried or quarantined), for the spider's paging:
+        ``page = yield from self.emit_page(response, parser)``."""
+        observed_at = self.observed_at(response)
+        self.figures.pages += 1
+        raw_ref = response.meta.get("raw_ref")
+        try:
+            page = parse(response.body, response.url, observed_at)
+        except errors as exc:
+            yield from self.page_failed(response, exc)
+            return None
+        total = getattr(page, "total_results", None)
+        if total is not None:
+            self.figures.results_reported = max(self.figures.results_reported or 0, total)
+        for item in page.items:
+            yield self.stamp(item, response)
+        for problem in page.problems:
+            yield Quarantined(problem["reason"], problem.get("record"), response.url, raw_ref)
+        return page
 
     def errback(self, failure: Any) -> None:
         """A request that failed for good (after retries): counted, so coverage and status show it."""

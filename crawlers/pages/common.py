@@ -1,17 +1,17 @@
 """What the page objects of every source share: the page result, the errors, and safe text handling.
 
-``ListingPage`` and ``PageFormatError`` are the MTurk module's own definitions, re-exported so that every
+``ListingPage`` and ``PageFormatError`` are defined here and shared by every page module, so that every
 spider catches one exception type and reads one result type whatever the source. The helpers below follow
 the conventions documented in ``crawlers.pages.mturk`` (problems as ``{"reason", "record"}`` cut at 2,000
 characters, warnings as ``{"listing_id", "field", "reason"}``, text without control characters and cut to
-the contract's maximum, money only as ``Decimal``); they are written out here rather than imported because
-the MTurk module keeps its own as private names.
+the contract's maximum, money only as ``Decimal``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
-from crawlers.pages.mturk import ListingPage, PageFormatError
 from observatory.contract import decimal_str, utc_iso
 
 __all__ = [
@@ -43,6 +42,27 @@ _BLOCK_END_RE = re.compile(r"</(?:p|div|li|h[1-6]|tr|td|th|ul|ol|dd|dt|section|a
 
 class RecordError(Exception):
     """One record cannot become a valid item; the page object turns it into a problem entry."""
+
+
+
+class PageFormatError(ValueError):
+    """The whole page is not in the expected format (truncated JSON, no results, not a listing page)."""
+
+
+@dataclass
+class ListingPage:
+    """What one listing page yields."""
+
+    items: list[dict]
+    """Contract-shaped dicts; ``run_id`` and ``raw_ref`` are ``None`` for the spider to fill."""
+    total_results: int | None
+    """Results the site says exist for this listing (JSON ``total_num_results``; HTML pager)."""
+    hits_available: int | None
+    """Marketplace-wide "N HITs available" banner, where the page shows it."""
+    page_number: int | None
+    problems: list[dict]
+    """Records that could not be parsed: ``{"reason": str, "record": str}``."""
+    warnings: list[dict] = field(default_factory=list)
 
 
 def check_observed_at(observed_at: datetime) -> str:

@@ -30,15 +30,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 from parsel import Selector
-from w3lib.encoding import html_to_unicode
 
+from crawlers.pages.common import ListingPage, PageFormatError, load_json, to_text
 from observatory.contract import decimal_str, derived_listing_id, empty_item, parse_utc, utc_iso
 
 SOURCE = "mturk"
@@ -64,28 +63,10 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 
 
-class PageFormatError(ValueError):
-    """The whole page is not in the expected format (truncated JSON, no results, not a listing page)."""
-
-
 class _RecordError(Exception):
     """One record cannot become a valid item (becomes a problem entry, never escapes this module)."""
 
 
-@dataclass
-class ListingPage:
-    """What one listing page yields."""
-
-    items: list[dict]
-    """Contract-shaped dicts; ``run_id`` and ``raw_ref`` are ``None`` for the spider to fill."""
-    total_results: int | None
-    """Results the site says exist for this listing (JSON ``total_num_results``; HTML pager)."""
-    hits_available: int | None
-    """Marketplace-wide "N HITs available" banner, where the page shows it."""
-    page_number: int | None
-    problems: list[dict]
-    """Records that could not be parsed: ``{"reason": str, "record": str}``."""
-    warnings: list[dict] = field(default_factory=list)
     """Fields left null on otherwise good items: ``{"listing_id", "field", "reason"}``."""
 
 
@@ -128,29 +109,6 @@ def _problem(reason: str, record: Any) -> dict:
         except (TypeError, ValueError):
             text = repr(record)
     return {"reason": reason, "record": text[:PROBLEM_RECORD_MAX]}
-
-
-def _to_text(body: bytes | str) -> str:
-    if isinstance(body, str):
-        return body
-    if isinstance(body, bytes | bytearray):
-        return html_to_unicode(None, bytes(body))[1]
-    raise TypeError(f"body must be bytes or str, not {type(body).__name__}")
-
-
-def _load_json(body: bytes | str) -> Any:
-    if isinstance(body, bytes | bytearray):
-        try:
-            body = bytes(body).decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise PageFormatError(f"body is not UTF-8 JSON: {exc}") from exc
-    elif not isinstance(body, str):
-        raise TypeError(f"body must be bytes or str, not {type(body).__name__}")
-    try:
-        # parse_float=Decimal: a reward of 0.1 stays exactly 0.1, never 0.1000000000000000055...
-        return json.loads(body, parse_float=Decimal)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise PageFormatError(f"body is not valid JSON: {exc}") from exc
 
 
 def _as_count(value: Any) -> int | None:
@@ -272,7 +230,7 @@ def parse_listing_json(body: bytes | str, url: str, observed_at: datetime) -> Li
     Raises :class:`PageFormatError` if the body is not JSON, not an object, or has no ``results`` list.
     """
     observed = _check_observed_at(observed_at)
-    doc = _load_json(body)
+    doc = load_json(body)
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
         raise PageFormatError("JSON listing has no 'results' list")
     items, problems, warnings = [], [], []
@@ -430,7 +388,7 @@ def _visible_text(sel: Selector) -> str:
 def parse_hits_available_banner(body: bytes | str) -> int | None:
     """The marketplace-wide count: "99,367 HITs available now" (findhits) or "94,273 HITs available."
     (welcome page) -> 99367 / 94273; ``None`` when the page shows no banner."""
-    return _banner_from_text(_visible_text(Selector(text=_to_text(body), type="html")))
+    return _banner_from_text(_visible_text(Selector(text=to_text(body), type="html")))
 
 
 def _banner_from_text(text: str) -> int | None:
@@ -462,7 +420,7 @@ def parse_findhits_html(body: bytes | str, url: str, observed_at: datetime) -> L
     Raises :class:`PageFormatError` when the page has neither HIT groups nor the "HITs available" banner.
     """
     observed = _check_observed_at(observed_at)
-    sel = Selector(text=_to_text(body), type="html")
+    sel = Selector(text=to_text(body), type="html")
     text = _visible_text(sel)
     hits_available = _banner_from_text(text)
     anchors = sel.xpath('//a[contains(concat(" ", normalize-space(@class), " "), " capsulelink ")]'
@@ -641,7 +599,7 @@ def parse_tracker_api(body: bytes | str, url: str, observed_at: datetime) -> Lis
     Raises :class:`PageFormatError` if the body is not JSON or has no ``items`` list.
     """
     observed = _check_observed_at(observed_at)
-    doc = _load_json(body)
+    doc = load_json(body)
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise PageFormatError("tracker dump has no 'items' list")
     items, problems, warnings = [], [], []

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.http import Response
 
-from crawlers.base import ObservatorySpider, Quarantined
+from crawlers.base import ObservatorySpider
 from crawlers.pages import freelancer as pages
 from observatory import config
 
@@ -57,20 +57,9 @@ class FreelancerSpider(ObservatorySpider):
                               cb_kwargs={"offset": offset, "page_number": page_number}, dont_filter=True)
 
     def parse_page(self, response: Response, offset: int, page_number: int) -> Iterator[Any]:
-        observed_at = self.observed_at(response)
-        self.figures.pages += 1
-        raw_ref = response.meta.get("raw_ref")
-        try:
-            page = pages.parse_projects_active(response.body, response.url, observed_at)
-        except pages.PageFormatError as exc:
-            yield from self.page_failed(response, exc)
+        page = yield from self.emit_page(response, pages.parse_projects_active)
+        if page is None:
             return
-        if page.total_results is not None:
-            self.figures.results_reported = max(self.figures.results_reported or 0, page.total_results)
-        for item in page.items:
-            yield self.stamp(item, response)
-        for problem in page.problems:
-            yield Quarantined(problem["reason"], problem.get("record"), response.url, raw_ref)
         seen = len(page.items) + len(page.problems)
         next_offset = offset + self.limit
         if seen < self.limit or page_number >= self.max_pages:

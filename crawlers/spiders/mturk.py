@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import scrapy
 from scrapy.http import Response
 
-from crawlers.base import ObservatorySpider, Quarantined
+from crawlers.base import ObservatorySpider
 from crawlers.pages import mturk as pages
 from observatory import config
 
@@ -45,20 +45,9 @@ class MturkSpider(ObservatorySpider):
                               dont_filter=True)
 
     def parse_listing(self, response: Response, page_number: int) -> Iterator[Any]:
-        observed_at = self.observed_at(response)
-        self.figures.pages += 1
-        raw_ref = response.meta.get("raw_ref")
-        try:
-            page = pages.parse_listing_json(response.body, response.url, observed_at)
-        except pages.PageFormatError as exc:
-            yield from self.page_failed(response, exc)
+        page = yield from self.emit_page(response, pages.parse_listing_json)
+        if page is None:
             return
-        if page.total_results is not None:
-            self.figures.results_reported = max(self.figures.results_reported or 0, page.total_results)
-        for item in page.items:
-            yield self.stamp(item, response)
-        for problem in page.problems:
-            yield Quarantined(problem["reason"], problem.get("record"), response.url, raw_ref)
         if page_number == 1 and page.total_results:
             # All further pages at once, from the first page's total: one broken page then costs its own
             # items only (and shows as lower coverage), not every page after it.

@@ -34,7 +34,7 @@ from scrapy.http import Request, Response
 
 from crawlers import settings as project_settings
 from crawlers import spec as specs
-from crawlers.base import ObservatorySpider, Quarantined
+from crawlers.base import ObservatorySpider
 
 
 class StripSetCookieMiddleware:
@@ -158,20 +158,10 @@ class SpecSpider(ObservatorySpider):
         )
 
     def parse_page(self, response: Response, index: int) -> Iterator[Any]:
-        observed_at = self.observed_at(response)
-        self.figures.pages += 1
-        raw_ref = response.meta.get("raw_ref")
-        try:
-            page = specs.parse_page(self.spec, response.body, response.url, observed_at)
-        except specs.PageFormatError as exc:
-            yield from self.page_failed(response, exc)
+        page = yield from self.emit_page(response, lambda body, url, when: specs.parse_page(self.spec, body, url, when),
+                                         errors=(specs.PageFormatError,))
+        if page is None:
             return
-        if page.total_results is not None:
-            self.figures.results_reported = max(self.figures.results_reported or 0, page.total_results)
-        for item in page.items:
-            yield self.stamp(item, response)
-        for problem in page.problems:
-            yield Quarantined(problem["reason"], problem["record"], response.url, raw_ref)
         self.records_seen += page.records
         nxt = self._next_url(page, index)
         if nxt:

@@ -15,7 +15,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawlers.base import ObservatorySpider, Quarantined
+from crawlers.base import ObservatorySpider
 from crawlers.pages import upwork as pages
 from observatory import config
 
@@ -36,15 +36,4 @@ class UpworkSpider(ObservatorySpider):
             yield scrapy.Request(url, callback=self.parse_feed, errback=self.errback, dont_filter=True)
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
-        observed_at = self.observed_at(response)
-        self.figures.pages += 1
-        raw_ref = response.meta.get("raw_ref")
-        try:
-            page = pages.parse_rss(response.body, response.url, observed_at)
-        except pages.PageFormatError as exc:
-            yield from self.page_failed(response, exc)
-            return
-        for item in page.items:
-            yield self.stamp(item, response)
-        for problem in page.problems:
-            yield Quarantined(problem["reason"], problem.get("record"), response.url, raw_ref)
+        yield from self.emit_page(response, pages.parse_rss)
