@@ -9,25 +9,64 @@ Why it is built this way:
 - honest flows: only runs that succeeded, saw enough of the listing (coverage threshold) and come after
   the last run used for flows are compared; others still update what is known about listings. The
   first run used for flows is a baseline: it observes a stock whose arrivals happened before we looked,
-  so its listings are recorded (flow_basis 'baseline') but counted as neither arrived nor completed.
+  so its listings are recorded (flow_basis 'baseline') but counted as neither arrived nor completed;
+- bad input is refused, never half-applied: a run whose file is missing or does not match its checksum
+  is not loaded (a quarantine row says why); an item with a negative or absurd reward (thresholds per
+  pay basis, ``max_reward``), a currency that is not ISO 4217, or a time in the future (observed after
+  the run finished + 5 minutes, posted more than a day after it was observed) is quarantined;
+- fast at a year's scale (docs/performance.md): nothing a run does scans ``core.listing``, which grows
+  with history. A run's listings are compared with ``core.listing_recent`` (migration 006), a mirror of
+  the recently seen and open listings with a fingerprint of their attributes: listings whose attributes
+  did not change (nearly all of them) only get their last-seen columns updated, through a scan pruned
+  by ``first_seen_at`` to the recent part of the table; new or changed listings go through the primary
+  key (``ON CONFLICT``), and the mirror is refreshed from what that statement returns.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pycountry
 
 from observatory import config
 from observatory.contract import parse_utc
-from observatory.landing import iter_manifests, sha256_file
+from observatory.landing import sha256_file
 
 log = logging.getLogger(__name__)
+
+# An amount above these (in the listing's own currency) is taken for a parsing or publishing error, not a
+# wage: no micro-task pays 10,000 per task or per hour. Fixed projects can be large contracts, hence more
+# room. Override with OBSERVATORY_MAX_REWARD_PER_TASK / _HOURLY / _FIXED_PROJECT.
+MAX_REWARD_DEFAULTS: dict[str, Decimal] = {
+    "per_task": Decimal("10000"), "hourly": Decimal("10000"), "fixed_project": Decimal("1000000"),
+}
+# Clocks drift and pages take time: an observation up to this long after its run finished is accepted.
+OBSERVED_AFTER_FINISH_TOLERANCE = timedelta(minutes=5)
+# A listing may say it was posted a little after we saw it (time zones, rounding); a day later is a bug.
+POSTED_AFTER_OBSERVED_TOLERANCE = timedelta(days=1)
+# Listings not seen for this long leave core.listing_recent (unless open): they are rarely seen again.
+RECENT_WINDOW = timedelta(days=7)
+
+
+def max_reward() -> dict[str, Decimal]:
+    """The absurd-reward thresholds per pay basis, read from the environment at call time."""
+    return {basis: Decimal(os.environ.get(f"OBSERVATORY_MAX_REWARD_{basis.upper()}", str(default)))
+            for basis, default in MAX_REWARD_DEFAULTS.items()}
+
+
+@lru_cache(maxsize=1)
+def iso_currencies() -> list[str]:
+    """ISO 4217 alphabetic codes (pycountry's copy of the standard): a 3-letter code not here is unknown."""
+    return sorted(c.alpha_3 for c in pycountry.currencies)
 
 # The landing file's columns as read by DuckDB: everything textual is read as text and cast in
 # staging with TRY_CAST, so one malformed value becomes a quarantine row instead of a failed load.
@@ -62,18 +101,27 @@ _LISTING_ATTRIBUTES = (
 # (Built from module constants only; every value from a landing file is a bound parameter.)
 _STAGE_SQL = """
 CREATE OR REPLACE TEMP TABLE stg_typed AS
+WITH src AS (
+    SELECT
+        *,
+        TRY_CAST(observed_at AS TIMESTAMPTZ) AS t_observed_at,
+        TRY_CAST(posted_at AS TIMESTAMPTZ) AS t_posted_at,
+        TRY_CAST(reward_amount AS DECIMAL(18, 6)) AS t_reward_amount,
+        TRY_CAST(slots_available AS INTEGER) AS t_slots_available
+    FROM read_json($path, format = 'newline_delimited', columns = @COLUMNS@)
+)
 SELECT
     source, listing_id, coalesce(listing_id_derived, false) AS listing_id_derived,
-    TRY_CAST(observed_at AS TIMESTAMPTZ) AS observed_at, run_id, url, title, description,
+    t_observed_at AS observed_at, run_id, url, title, description,
     requester_id, requester_name, category, pay_basis,
-    TRY_CAST(reward_amount AS DECIMAL(18, 6)) AS reward_amount,
+    t_reward_amount AS reward_amount,
     TRY_CAST(reward_amount_max AS DECIMAL(18, 6)) AS reward_amount_max,
     reward_currency,
     TRY_CAST(time_allotted_s AS INTEGER) AS time_allotted_s,
     TRY_CAST(time_estimate_s AS INTEGER) AS time_estimate_s,
-    TRY_CAST(slots_available AS INTEGER) AS slots_available,
+    t_slots_available AS slots_available,
     TRY_CAST(slots_total AS INTEGER) AS slots_total,
-    TRY_CAST(posted_at AS TIMESTAMPTZ) AS posted_at,
+    t_posted_at AS posted_at,
     TRY_CAST(expires_at AS TIMESTAMPTZ) AS expires_at,
     coalesce(worker_countries, []) AS worker_countries,
     coalesce(worker_countries_excluded, []) AS worker_countries_excluded,
@@ -85,17 +133,27 @@ SELECT
         CASE WHEN title IS NULL OR title = '' THEN 'title missing' END,
         CASE WHEN url IS NULL THEN 'url missing' END,
         CASE WHEN raw_ref IS NULL THEN 'raw_ref missing' END,
-        CASE WHEN TRY_CAST(observed_at AS TIMESTAMPTZ) IS NULL THEN 'observed_at not a timestamp' END,
+        CASE WHEN t_observed_at IS NULL THEN 'observed_at not a timestamp' END,
         CASE WHEN pay_basis IS NULL OR pay_basis NOT IN ('per_task', 'hourly', 'fixed_project')
              THEN 'pay_basis not one of per_task, hourly, fixed_project' END,
-        CASE WHEN TRY_CAST(reward_amount AS DECIMAL(18, 6)) IS NULL THEN 'reward_amount not a decimal'
-             WHEN TRY_CAST(reward_amount AS DECIMAL(18, 6)) < 0 THEN 'reward_amount negative' END,
+        CASE WHEN t_reward_amount IS NULL THEN 'reward_amount not a decimal'
+             WHEN t_reward_amount < 0 THEN 'reward_amount negative'
+             WHEN t_reward_amount > CASE pay_basis
+                 WHEN 'per_task' THEN $max_per_task WHEN 'hourly' THEN $max_hourly
+                 WHEN 'fixed_project' THEN $max_fixed_project END
+             THEN 'reward_amount absurd: above the ' || pay_basis || ' threshold' END,
         CASE WHEN reward_currency IS NULL OR NOT regexp_full_match(reward_currency, '[A-Z]{3}')
-             THEN 'reward_currency not an ISO 4217 code' END,
-        CASE WHEN slots_available IS NOT NULL AND (TRY_CAST(slots_available AS INTEGER) IS NULL
-             OR TRY_CAST(slots_available AS INTEGER) < 0) THEN 'slots_available not a count' END
+             THEN 'reward_currency not an ISO 4217 code'
+             WHEN NOT list_contains($currencies, reward_currency)
+             THEN 'reward_currency ' || reward_currency || ' is not an ISO 4217 currency' END,
+        CASE WHEN t_observed_at > $observed_limit
+             THEN 'observed_at in the future: after the run finished' END,
+        CASE WHEN t_posted_at > t_observed_at + $posted_tolerance
+             THEN 'posted_at in the future: more than a day after it was observed' END,
+        CASE WHEN slots_available IS NOT NULL AND (t_slots_available IS NULL OR t_slots_available < 0)
+             THEN 'slots_available not a count' END
     ) AS problem
-FROM read_json($path, format = 'newline_delimited', columns = @COLUMNS@)
+FROM src
 """.replace("@COLUMNS@", _COLUMNS_SQL)
 
 _DIFF_SQL = """
@@ -128,7 +186,7 @@ classified AS (
             ELSE 'vanished_before_expiry'
         END AS flow_basis
     FROM joined AS j
-    LEFT JOIN core.listing AS l ON l.source = $source AND l.listing_id = j.listing_id
+    LEFT JOIN @LISTING@ AS l ON l.source = $source AND l.listing_id = j.listing_id
 ),
 final AS (
     SELECT
@@ -154,6 +212,9 @@ final AS (
 )
 SELECT * FROM final
 """
+# Exact because every open listing is in core.listing_recent (checked before use; see _apply_flows).
+_DIFF_RECENT_SQL = _DIFF_SQL.replace("@LISTING@", "core.listing_recent")
+_DIFF_FULL_SQL = _DIFF_SQL.replace("@LISTING@", "core.listing")
 
 
 class LoadError(RuntimeError):
@@ -225,8 +286,10 @@ def load_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict
         return LoadResult(run_id, "skipped")
     items_path = manifest_path.parent / manifest["items_file"]
     if not items_path.is_file():
+        _quarantine_run(con, manifest, items_path, "items file missing")
         raise LoadError(f"run {run_id}: items file {items_path} is missing")
     if sha256_file(items_path) != manifest["items_sha256"]:
+        _quarantine_run(con, manifest, items_path, "items file does not match its manifest checksum")
         raise LoadError(f"run {run_id}: items file {items_path} does not match its manifest checksum")
     started, finished = _ts(manifest["started_at"]), _ts(manifest["finished_at"])
     assert started is not None and finished is not None
@@ -242,6 +305,21 @@ def load_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict
     return result
 
 
+def _quarantine_run(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], items_path: Path,
+                    reason: str) -> None:
+    """Record why a whole run was refused, once (a retried load does not pile up rows).
+
+    The run itself stays unregistered, so once its file is repaired the next load takes it.
+    """
+    con.execute(
+        "INSERT INTO raw.quarantine SELECT $run_id, $source, 'load', $reason, NULL, $ref, $record "
+        "WHERE NOT EXISTS (SELECT 1 FROM raw.quarantine WHERE run_id = $run_id AND stage = 'load' "
+        "AND reason = $reason AND url IS NULL)",
+        {"run_id": manifest["run_id"], "source": manifest["source"], "reason": reason,
+         "ref": str(items_path), "record": json.dumps(manifest)},
+    )
+
+
 def _load_in_transaction(
     con: duckdb.DuckDBPyConnection,
     manifest_path: Path,
@@ -253,15 +331,24 @@ def _load_in_transaction(
 ) -> None:
     run_id, source = manifest["run_id"], manifest["source"]
     params = {"source": source, "run_id": run_id}
-    con.execute(_STAGE_SQL, {**params, "path": str(items_path)})
+    limits = max_reward()
+    con.execute(_STAGE_SQL, {
+        **params, "path": str(items_path), "currencies": iso_currencies(),
+        "max_per_task": limits["per_task"], "max_hourly": limits["hourly"],
+        "max_fixed_project": limits["fixed_project"],
+        "observed_limit": finished + OBSERVED_AFTER_FINISH_TOLERANCE,
+        "posted_tolerance": POSTED_AFTER_OBSERVED_TOLERANCE,
+    })
     con.execute(
         "INSERT INTO raw.quarantine SELECT $run_id, $source, 'load', problem, url, raw_ref, "
         "to_json(t) FROM stg_typed AS t WHERE problem <> ''",
         params,
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE stg AS SELECT * EXCLUDE (problem) FROM stg_typed WHERE problem = '' "
+        "CREATE OR REPLACE TEMP TABLE stg AS SELECT * EXCLUDE (problem), @FINGERPRINT@ AS fingerprint "
+        "FROM stg_typed WHERE problem = '' "
         "QUALIFY row_number() OVER (PARTITION BY listing_id ORDER BY observed_at DESC) = 1"
+        .replace("@FINGERPRINT@", _FINGERPRINT)
     )
     if manifest.get("quarantined", 0) > 0:
         qpath = manifest_path.parent / manifest["quarantine_file"]
@@ -276,26 +363,20 @@ def _load_in_transaction(
     (result.quarantined,) = con.execute(
         "SELECT count(*) FROM raw.quarantine WHERE run_id = ?", [run_id]).fetchone()
 
+    rebuild = False
     if result.items:
-        _upsert_listings(con)
-        con.execute(
-            """
-            INSERT INTO core.requester
-            SELECT source, requester_id, arg_max(requester_name, observed_at), min(observed_at), max(observed_at)
-            FROM stg WHERE requester_id IS NOT NULL GROUP BY source, requester_id
-            ON CONFLICT (source, requester_id) DO UPDATE SET
-                requester_name = CASE WHEN EXCLUDED.last_seen_at >= last_seen_at
-                                      THEN EXCLUDED.requester_name ELSE requester_name END,
-                first_seen_at = least(first_seen_at, EXCLUDED.first_seen_at),
-                last_seen_at = greatest(last_seen_at, EXCLUDED.last_seen_at)
-            """
-        )
+        rebuild = _upsert_listings(con, source, run_id, finished)
+        _upsert_requesters(con)
 
     excluded = _flow_exclusion(con, manifest, started)
     result.used_for_flows = excluded is None
     result.excluded_reason = excluded
     if result.used_for_flows:
         result.state_changes = _apply_flows(con, source, run_id, started)
+    if rebuild:
+        log.info("run %s: rebuilding the marts of %s from core", run_id, source)
+        for statement in _REBUILD_MARTS_SQL:
+            con.execute(statement, {"source": source})
 
     con.execute(
         "INSERT INTO core.crawl_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -316,24 +397,137 @@ def _load_in_transaction(
     )
 
 
-def _upsert_listings(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_UPSERT_LISTING_SQL)
+def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_at: datetime) -> bool:
+    """Bring core.listing up to date with stg, as _UPSERT_LISTING_SQL on all of stg would, without
+    scanning core.listing (see the module docstring), and keep core.listing_recent its exact mirror.
+
+    Counts the run's new listings into mart.new_day_store. Returns True when the marts of the source
+    must be rebuilt from core: an existing listing changed what the marts group it by (worker
+    countries, currency, first-seen time) or reappeared after leaving the mirror, so its past
+    contributions are not known here. That takes an out-of-order run or a listing unseen for a week.
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_hit AS "
+        "SELECT s.source, s.listing_id, s.observed_at, s.run_id, s.raw_ref, r.first_seen_at AS known_first "
+        "FROM stg AS s JOIN core.listing_recent AS r USING (source, listing_id) "
+        "WHERE r.fingerprint = s.fingerprint"
+    )
+    # New or changed listings (few): the original upsert through the primary key; what it leaves in
+    # core.listing comes back through RETURNING and replaces their mirror rows.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_premirror AS SELECT r.* FROM core.listing_recent AS r "
+        "SEMI JOIN (SELECT source, listing_id FROM stg ANTI JOIN stg_hit USING (source, listing_id)) "
+        "USING (source, listing_id)"
+    )
+    changed = con.execute(
+        _UPSERT_LISTING_SQL.replace("@FROM@", "stg ANTI JOIN stg_hit USING (source, listing_id)")
+    ).fetch_df()
+    rebuild = False
+    con.execute(
+        "DELETE FROM core.listing_recent WHERE source = $source AND listing_id IN "
+        "(SELECT listing_id FROM stg ANTI JOIN stg_hit USING (source, listing_id))",
+        {"source": source},
+    )
+    if len(changed):
+        con.register("stg_changed_listing", changed)
+        try:
+            con.execute("INSERT INTO core.listing_recent BY NAME "
+                        "SELECT * EXCLUDE (first_run_id) FROM stg_changed_listing")
+            con.execute(_NEW_DAY_DELTA_SQL, {"run_id": run_id})
+            [(moved,)] = con.execute(
+                "SELECT count(*) FROM stg_changed_listing AS c LEFT JOIN stg_premirror AS p "
+                "USING (source, listing_id) WHERE c.first_run_id <> $run_id AND (p.listing_id IS NULL "
+                "OR p.worker_countries IS DISTINCT FROM c.worker_countries "
+                "OR p.reward_currency IS DISTINCT FROM c.reward_currency "
+                "OR p.first_seen_at IS DISTINCT FROM c.first_seen_at)",
+                {"run_id": run_id},
+            ).fetchall()  # fully: a result still open on the registered frame blocks unregister
+            rebuild = moved > 0
+        finally:
+            con.unregister("stg_changed_listing")
+    # Unchanged listings (nearly all): same attributes, so only what each observation moves. The
+    # first_seen_at bound is redundant with the key match but lets the scan skip old row groups.
+    (oldest, earlier) = con.execute(
+        "SELECT min(known_first), count(*) FILTER (WHERE observed_at < known_first) FROM stg_hit").fetchone()
+    rebuild = rebuild or earlier > 0
+    if oldest is not None:
+        con.execute(
+            """
+            UPDATE core.listing AS l SET
+                last_run_id = CASE WHEN h.observed_at >= l.last_seen_at THEN h.run_id ELSE l.last_run_id END,
+                raw_ref = CASE WHEN h.observed_at >= l.last_seen_at THEN h.raw_ref ELSE l.raw_ref END,
+                first_seen_at = least(l.first_seen_at, h.observed_at),
+                last_seen_at = greatest(l.last_seen_at, h.observed_at)
+            FROM stg_hit AS h
+            WHERE l.first_seen_at >= $oldest AND l.source = h.source AND l.listing_id = h.listing_id
+            """,
+            {"oldest": oldest},
+        )
+        con.execute(
+            "UPDATE core.listing_recent AS r SET first_seen_at = least(r.first_seen_at, h.observed_at), "
+            "last_seen_at = greatest(r.last_seen_at, h.observed_at) "
+            "FROM stg_hit AS h WHERE r.source = h.source AND r.listing_id = h.listing_id"
+        )
+    con.execute(
+        "DELETE FROM core.listing_recent AS r WHERE r.source = $source AND r.last_seen_at < $horizon "
+        "AND NOT EXISTS (SELECT 1 FROM core.listing_current AS c "
+        "WHERE c.source = r.source AND c.listing_id = r.listing_id)",
+        {"source": source, "horizon": run_at - RECENT_WINDOW},
+    )
+    return rebuild
+
+
+def _upsert_requesters(con: duckdb.DuckDBPyConnection) -> None:
+    """Requesters of the run: an update of the known ones and an insert of the new, as the former
+    ON CONFLICT did, but without a primary-key probe per requester per run (core.requester is small)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_requester AS "
+        "SELECT source, requester_id, arg_max(requester_name, observed_at) AS requester_name, "
+        "min(observed_at) AS first_seen_at, max(observed_at) AS last_seen_at "
+        "FROM stg WHERE requester_id IS NOT NULL GROUP BY source, requester_id"
+    )
+    con.execute(
+        """
+        UPDATE core.requester AS r SET
+            requester_name = CASE WHEN s.last_seen_at >= r.last_seen_at THEN s.requester_name
+                                  ELSE r.requester_name END,
+            first_seen_at = least(r.first_seen_at, s.first_seen_at),
+            last_seen_at = greatest(r.last_seen_at, s.last_seen_at)
+        FROM stg_requester AS s
+        WHERE r.source = s.source AND r.requester_id = s.requester_id
+        """
+    )
+    con.execute(
+        "INSERT INTO core.requester SELECT * FROM stg_requester AS s WHERE NOT EXISTS "
+        "(SELECT 1 FROM core.requester AS r WHERE r.source = s.source AND r.requester_id = s.requester_id)"
+    )
+
+
+# What a listing's fingerprint covers: every attribute the latest observation overwrites, except
+# last_run_id and raw_ref, which change with every observation. Migration 006 uses the same expression.
+_FINGERPRINT = (
+    "hash(listing_id_derived, title, description, requester_id, category, pay_basis, reward_amount, "
+    "reward_amount_max, reward_currency, time_allotted_s, time_estimate_s, slots_total, posted_at, "
+    "expires_at, worker_countries, worker_countries_excluded, employer_country, location, url)"
+)
 
 
 # The SET list is built from the module's own column names, never from data.
 _UPSERT_LISTING_SQL = """
         INSERT INTO core.listing BY NAME
-        SELECT * EXCLUDE (observed_at, run_id, requester_name, slots_available),
+        SELECT * EXCLUDE (observed_at, run_id, requester_name, slots_available, fingerprint),
                observed_at AS first_seen_at, observed_at AS last_seen_at,
                run_id AS first_run_id, run_id AS last_run_id
-        FROM stg
+        FROM @FROM@
         ON CONFLICT (source, listing_id) DO UPDATE SET
             @SETS@,
             first_seen_at = least(first_seen_at, EXCLUDED.first_seen_at),
             last_seen_at = greatest(last_seen_at, EXCLUDED.last_seen_at)
+        RETURNING source, listing_id, @FINGERPRINT@ AS fingerprint, first_seen_at, last_seen_at,
+                  expires_at, worker_countries, reward_currency, first_run_id
 """.replace("@SETS@", ",\n            ".join(
     f"{c} = CASE WHEN EXCLUDED.last_seen_at >= last_seen_at THEN EXCLUDED.{c} ELSE {c} END"
-    for c in _LISTING_ATTRIBUTES))
+    for c in _LISTING_ATTRIBUTES)).replace("@FINGERPRINT@", _FINGERPRINT)
 
 
 def _apply_flows(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_at: datetime) -> int:
@@ -341,7 +535,16 @@ def _apply_flows(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_a
     params = {"source": source, "run_id": run_id, "run_at": run_at}
     (prior,) = con.execute(
         "SELECT count(*) FROM core.crawl_run WHERE source = ? AND used_for_flows", [source]).fetchone()
-    con.execute(_DIFF_SQL, {**params, "has_baseline": prior > 0})
+    # Every open listing is mirrored in core.listing_recent (the loader never prunes open ones); if that
+    # ever fails to hold (a warehouse edited by hand), compare with core.listing itself, slower but exact.
+    (unmirrored,) = con.execute(
+        "SELECT count(*) FROM core.listing_current AS c WHERE c.source = $source AND NOT EXISTS "
+        "(SELECT 1 FROM core.listing_recent AS r WHERE r.source = c.source AND r.listing_id = c.listing_id)",
+        {"source": source},
+    ).fetchone()
+    listing = "core.listing_recent" if unmirrored == 0 else "core.listing"
+    diff = _DIFF_RECENT_SQL if unmirrored == 0 else _DIFF_FULL_SQL
+    con.execute(diff, {**params, "has_baseline": prior > 0})
     con.execute("INSERT INTO core.listing_state BY NAME SELECT * FROM stg_changes")
     con.execute(
         "DELETE FROM core.listing_current WHERE source = $source AND listing_id IN "
@@ -361,23 +564,122 @@ def _apply_flows(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_a
                    unnest(CASE WHEN len(l.worker_countries) = 0 THEN ['ALL'] ELSE l.worker_countries END)
                        AS worker_country
             FROM core.listing_current AS c
-            JOIN core.listing AS l USING (source, listing_id)
+            JOIN @LISTING@ AS l USING (source, listing_id)
             WHERE c.source = $source
         )
         SELECT $run_id, $source, $run_at, worker_country, count(*), sum(slots_available),
                sum(CASE WHEN reward_currency = 'USD' THEN slots_available * reward_amount END)
         FROM open_now GROUP BY worker_country
-        """,
+        """.replace("@LISTING@", listing),
         params,
     )
+    con.execute(_FLOW_DAY_DELTA_SQL.replace("@LISTING@", listing))
+    con.execute(_FLOW_DAY_TOTAL_DELTA_SQL.replace("@LISTING@", listing))
     (n,) = con.execute("SELECT count(*) FROM stg_changes").fetchone()
     return int(n)
 
 
+# Each run adds what it changed to the day it changed it (mart.*_store, migration 006). Attributes come
+# from the same place the run's comparison took them (the mirror of core.listing).
+_FLOW_DAY_DELTA_SQL = """
+INSERT INTO mart.flow_day_store
+WITH flows AS (
+    SELECT CAST(timezone('UTC', c.observed_at) AS DATE) AS day, c.source,
+           unnest(CASE WHEN len(l.worker_countries) = 0 THEN ['ALL'] ELSE l.worker_countries END)
+               AS worker_country,
+           c.slots_arrived, c.slots_completed, c.slots_expired,
+           CASE WHEN l.reward_currency = 'USD' THEN c.slots_completed * c.reward_amount END AS reward_usd,
+           c.flow_basis LIKE 'vanished%' AS vanished
+    FROM stg_changes AS c JOIN @LISTING@ AS l USING (source, listing_id)
+)
+SELECT day, source, worker_country, sum(slots_arrived), sum(slots_completed), sum(slots_expired),
+       sum(reward_usd), count(*) FILTER (WHERE vanished)
+FROM flows GROUP BY ALL
+ON CONFLICT (day, source, worker_country) DO UPDATE SET
+    slots_arrived = slots_arrived + EXCLUDED.slots_arrived,
+    slots_completed = slots_completed + EXCLUDED.slots_completed,
+    slots_expired = slots_expired + EXCLUDED.slots_expired,
+    reward_completed_usd = CASE WHEN reward_completed_usd IS NULL AND EXCLUDED.reward_completed_usd IS NULL
+        THEN NULL ELSE coalesce(reward_completed_usd, 0) + coalesce(EXCLUDED.reward_completed_usd, 0) END,
+    vanished_listings = vanished_listings + EXCLUDED.vanished_listings
+"""
+_FLOW_DAY_TOTAL_DELTA_SQL = """
+INSERT INTO mart.flow_day_total_store
+SELECT CAST(timezone('UTC', c.observed_at) AS DATE), c.source,
+       sum(c.slots_arrived), sum(c.slots_completed), sum(c.slots_expired),
+       sum(CASE WHEN l.reward_currency = 'USD' THEN c.slots_completed * c.reward_amount END)
+FROM stg_changes AS c JOIN @LISTING@ AS l USING (source, listing_id)
+GROUP BY ALL
+ON CONFLICT (day, source) DO UPDATE SET
+    slots_arrived = slots_arrived + EXCLUDED.slots_arrived,
+    slots_completed = slots_completed + EXCLUDED.slots_completed,
+    slots_expired = slots_expired + EXCLUDED.slots_expired,
+    reward_completed_usd = CASE WHEN reward_completed_usd IS NULL AND EXCLUDED.reward_completed_usd IS NULL
+        THEN NULL ELSE coalesce(reward_completed_usd, 0) + coalesce(EXCLUDED.reward_completed_usd, 0) END
+"""
+_NEW_DAY_DELTA_SQL = """
+INSERT INTO mart.new_day_store
+SELECT CAST(timezone('UTC', first_seen_at) AS DATE), source, worker_country, count(*)
+FROM (SELECT first_seen_at, source,
+             unnest(CASE WHEN len(worker_countries) = 0 THEN ['ALL'] ELSE worker_countries END) AS worker_country
+      FROM stg_changed_listing WHERE first_run_id = $run_id)
+GROUP BY ALL
+ON CONFLICT (day, source, worker_country) DO UPDATE SET listings_new = listings_new + EXCLUDED.listings_new
+"""
+# The marts of one source recomputed from core: the statements of migration 006's backfill.
+_REBUILD_MARTS_SQL = (
+    "DELETE FROM mart.flow_day_store WHERE source = $source",
+    "DELETE FROM mart.flow_day_total_store WHERE source = $source",
+    "DELETE FROM mart.new_day_store WHERE source = $source",
+    """INSERT INTO mart.flow_day_store
+    SELECT CAST(timezone('UTC', s.observed_at) AS DATE), s.source, r.worker_country,
+           sum(s.slots_arrived), sum(s.slots_completed), sum(s.slots_expired),
+           sum(CASE WHEN l.reward_currency = 'USD' THEN s.slots_completed * s.reward_amount END),
+           count(*) FILTER (WHERE s.flow_basis LIKE 'vanished%')
+    FROM core.listing_state AS s
+    JOIN core.listing AS l USING (source, listing_id)
+    JOIN core.listing_worker_region AS r USING (source, listing_id)
+    WHERE s.source = $source
+    GROUP BY ALL""",
+    """INSERT INTO mart.flow_day_total_store
+    SELECT CAST(timezone('UTC', s.observed_at) AS DATE), s.source,
+           sum(s.slots_arrived), sum(s.slots_completed), sum(s.slots_expired),
+           sum(CASE WHEN l.reward_currency = 'USD' THEN s.slots_completed * s.reward_amount END)
+    FROM core.listing_state AS s
+    JOIN core.listing AS l USING (source, listing_id)
+    WHERE s.source = $source
+    GROUP BY ALL""",
+    """INSERT INTO mart.new_day_store
+    SELECT CAST(timezone('UTC', l.first_seen_at) AS DATE), l.source, r.worker_country, count(*)
+    FROM core.listing AS l
+    JOIN core.listing_worker_region AS r USING (source, listing_id)
+    WHERE l.source = $source
+    GROUP BY ALL""",
+)
+
+
 def pending_manifests(con: duckdb.DuckDBPyConnection, source: str | None = None) -> list[tuple[Path, dict]]:
-    """Sealed runs not yet loaded, in observation order (so flows compare each run with the one before)."""
+    """Sealed runs not yet loaded, in observation order (so flows compare each run with the one before).
+
+    A manifest is named after its run (``<run_id>.manifest.json``), so one whose run is already loaded is
+    skipped by name without being read: after a year of 15-minute crawls that is 35,000 files a load
+    would otherwise parse to find the few new ones. A manifest whose content names another run is still
+    read and judged by its content.
+    """
     loaded = {r[0] for r in con.execute("SELECT run_id FROM raw.landing_run").fetchall()}
-    pending = [(p, m) for p, m in iter_manifests(source) if m.get("run_id") not in loaded]
+    root = config.paths().landing
+    pattern = f"{source}/*.manifest.json" if source else "*/*.manifest.json"
+    suffix = ".manifest.json"
+    pending: list[tuple[Path, dict]] = []
+    for path in sorted(root.glob(pattern), key=lambda p: p.name):
+        if path.name[: -len(suffix)] in loaded:
+            continue
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            manifest = {"_error": f"unreadable manifest: {exc}"}
+        if manifest.get("run_id") not in loaded:
+            pending.append((path, manifest))
     return sorted(pending, key=lambda pm: (pm[1].get("started_at") or "", pm[1].get("run_id") or ""))
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the warehouse at the scale of a busy market (see docs/performance.md)."""
