@@ -15,6 +15,8 @@ st.set_page_config(page_title="Microwork observatory", page_icon=":material/insi
 
 pages = [
     st.Page(VIEWS / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+    st.Page(VIEWS / "wages.py", title="Pay & regions", icon=":material/payments:"),
+    st.Page(VIEWS / "oli.py", title="OLI comparison", icon=":material/compare_arrows:"),
     st.Page(VIEWS / "sources.py", title="Sources & runs", icon=":material/fact_check:"),
     st.Page(VIEWS / "about.py", title="Method", icon=":material/menu_book:"),
 ]

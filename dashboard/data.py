@@ -297,3 +297,139 @@ def source_picker(options: list[str], *, allow_all: bool = False) -> str | None:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------------------------------
+# Pay & regions, OLI comparison (marts of migration 004). Same rules: constant SQL, parameters only.
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def mart_params(snapshot: str, mtime: int) -> pd.DataFrame:
+    """Every mart parameter with its basis and source, so a page can state what its figures rest on."""
+    return _query(snapshot, """
+        SELECT name, num_value, date_value, basis, source, note, set_at
+        FROM mart.param
+        ORDER BY name
+    """)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def region_task_keys(snapshot: str, mtime: int, source: str) -> pd.DataFrame:
+    """The (day, region_kind, task_type) combinations with volume or pay rows for a source (the pickers)."""
+    return _query(snapshot, """
+        SELECT DISTINCT day, region_kind, task_type, true AS has_volume, false AS has_wages
+        FROM mart.daily_region_task WHERE source = ?
+        UNION ALL
+        SELECT DISTINCT day, region_kind, task_type, false, true
+        FROM mart.daily_wages WHERE source = ?
+        ORDER BY 1, 2, 3
+    """, [source, source])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def daily_wages(snapshot: str, mtime: int, source: str, region_kind: str, task_type: str, day: date,
+                weight_basis: str) -> pd.DataFrame:
+    """Hourly pay per region for one day, task type and weight basis (mart.daily_wages, one row a region).
+
+    Money stays exact in the mart; it is cast to DOUBLE here only for display.
+    """
+    return _query(snapshot, """
+        SELECT region,
+               tasks_weight, tasks_weight_timed, tasks_weight_modelled,
+               CAST(hourly_paid_usd_p10 AS DOUBLE) AS p10,
+               CAST(hourly_paid_usd_p25 AS DOUBLE) AS p25,
+               CAST(hourly_paid_usd_p50 AS DOUBLE) AS p50,
+               CAST(hourly_paid_usd_p75 AS DOUBLE) AS p75,
+               CAST(hourly_paid_usd_p90 AS DOUBLE) AS p90,
+               CAST(hourly_incl_unpaid_usd_p50 AS DOUBLE) AS p50_incl_unpaid,
+               CAST(minimum_wage_usd AS DOUBLE) AS minimum_wage_usd,
+               CAST(minimum_wage_local AS DOUBLE) AS minimum_wage_local,
+               minimum_wage_currency, minimum_wage_basis, minimum_wage_legal_source, minimum_wage_as_of,
+               share_below_minimum_paid, share_below_minimum_incl_unpaid,
+               share_of_allotted_worked, unpaid_overhead_factor
+        FROM mart.daily_wages
+        WHERE source = ? AND region_kind = ? AND task_type = ? AND day = ? AND weight_basis = ?
+        ORDER BY tasks_weight DESC, region
+    """, [source, region_kind, task_type, day, weight_basis])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def region_task_volume(snapshot: str, mtime: int, source: str, region_kind: str, day: date) -> pd.DataFrame:
+    """Volume per region x task type for one day, summed over reward currencies (each listing has one).
+
+    A converted reward total is NULL when any of its currencies had no ECB rate that day, rather than a
+    partial sum that would look complete; reward flows exist for per-task listings only.
+    """
+    return _query(snapshot, """
+        SELECT region, task_type,
+               CAST(sum(listings_new) AS BIGINT) AS listings_new,
+               CAST(sum(listings_open) AS BIGINT) AS listings_open,
+               CAST(sum(slots_available) AS BIGINT) AS slots_available,
+               CAST(sum(slots_completed) AS BIGINT) AS slots_completed,
+               CAST(sum(slots_expired) AS BIGINT) AS slots_expired,
+               CASE WHEN count(*) FILTER (WHERE reward_completed IS NOT NULL AND reward_completed_usd IS NULL) = 0
+                    THEN CAST(sum(reward_completed_usd) AS DOUBLE) END AS reward_completed_usd,
+               CASE WHEN count(*) FILTER (WHERE reward_completed IS NOT NULL AND reward_completed_eur IS NULL) = 0
+                    THEN CAST(sum(reward_completed_eur) AS DOUBLE) END AS reward_completed_eur,
+               string_agg(DISTINCT reward_currency, ', ' ORDER BY reward_currency) AS reward_currencies,
+               CAST(max(crawls_used) AS BIGINT) AS crawls_used
+        FROM mart.daily_region_task
+        WHERE source = ? AND region_kind = ? AND day = ?
+        GROUP BY region, task_type
+        ORDER BY region, task_type
+    """, [source, region_kind, day])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def oli_series(snapshot: str, mtime: int) -> pd.DataFrame:
+    """One row per series of mart.oli_index (Total): its span, gap days, base period and moving-average rule."""
+    return _query(snapshot, """
+        SELECT series,
+               min(day) AS first_day, max(day) AS last_day,
+               CAST(count(*) AS BIGINT) AS days,
+               CAST(count(*) FILTER (WHERE listings_new IS NULL) AS BIGINT) AS gap_days,
+               CAST(count(ma28) AS BIGINT) AS days_with_ma28,
+               min(base_start) AS base_start, min(base_end) AS base_end,
+               CAST(min(base_days_observed) AS BIGINT) AS base_days_observed,
+               CAST(min(base_mean_total) AS DOUBLE) AS base_mean_total,
+               min(ma_min_days) AS ma_min_days
+        FROM mart.oli_index
+        WHERE oli_occupation = 'Total'
+        GROUP BY series
+        ORDER BY series
+    """)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def oli_index(snapshot: str, mtime: int, series: str) -> pd.DataFrame:
+    """Daily count, 28-day moving average and index of one series, every occupation and Total (gaps NULL)."""
+    return _query(snapshot, """
+        SELECT day, oli_occupation, listings_new, CAST(window_days_observed AS BIGINT) AS window_days_observed,
+               ma28, index_value
+        FROM mart.oli_index
+        WHERE series = ?
+        ORDER BY oli_occupation, day
+    """, [series])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def oli_imports(snapshot: str, mtime: int) -> pd.DataFrame:
+    """Provenance of each imported OLI file (name, checksum, DOI, licence, citation)."""
+    return _query(snapshot, """
+        SELECT source_label, kind, file_name, file_sha256, rows_imported, first_day, last_day, doi, licence,
+               citation, imported_at
+        FROM core.oli_import
+        ORDER BY source_label, kind
+    """)
+
+
+def gap_segments(frame: pd.DataFrame, value: str, by: str) -> pd.Series:
+    """A segment number per row that changes after every missing value, within each ``by`` group.
+
+    Drawing each segment as its own line (Altair ``detail``) makes a gap a visible break whatever the
+    chart library's default for missing values, so no line is ever drawn across days without data.
+    """
+    if frame.empty:
+        return pd.Series([], dtype="int64", index=frame.index)
+    missing = frame[value].isna().astype("int64")
+    return missing.groupby(frame[by]).cumsum()
