@@ -22,6 +22,12 @@ from observatory.contract import utc_iso
 from warehouse import db
 from warehouse.db import NO_NETWORK, utc_session
 
+# Marts that are views over all of history in the writer's warehouse and too slow to compute at every
+# dashboard query once history is long (a year: 11-35 s each, docs/performance.md). The snapshot holds
+# them as tables computed once at publish, under the same names, so readers (and the public views over
+# them) query a table; the writer keeps the views, the single definition.
+MATERIALISED_IN_SNAPSHOT = ("mart.daily_region_task", "mart.daily_wages")
+
 # Row counts recorded in the snapshot's manifest, so a reader can tell what it is looking at.
 COUNTED_TABLES = ("core.crawl_run", "core.listing", "core.listing_state", "core.requester", "raw.quarantine")
 
@@ -42,6 +48,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None) -> dict[s
     finally:
         con.close()
     try:
+        _materialise(tmp)
         check = duckdb.connect(str(tmp), read_only=True, config=NO_NETWORK)
         try:
             check.execute("SELECT count(*) FROM core.crawl_run").fetchone()
@@ -62,6 +69,25 @@ def publish(warehouse: Path | None = None, target: Path | None = None) -> dict[s
     mtmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(mtmp, mpath)
     return manifest
+
+
+def _materialise(snapshot: Path) -> None:
+    """Replace the slow mart views of a snapshot copy (not yet published) by tables of their rows."""
+    con = utc_session(duckdb.connect(str(snapshot), config=NO_NETWORK))
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for name in MATERIALISED_IN_SNAPSHOT:
+            schema, view = name.split(".")
+            # names are the module's constants above, never data
+            con.execute(f"CREATE TABLE {schema}.{view}__materialised AS SELECT * FROM {name}")  # noqa: S608
+            con.execute(f"DROP VIEW {name}")
+            con.execute(f"ALTER TABLE {schema}.{view}__materialised RENAME TO {view}")
+            con.execute(f"COMMENT ON TABLE {name} IS 'Materialised at publish from the view of the same name "
+                        f"in the writer''s warehouse (warehouse/publish.py).'")
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
 
 
 def open_snapshot(path: Path | None = None) -> duckdb.DuckDBPyConnection:
