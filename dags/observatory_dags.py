@@ -9,14 +9,26 @@ reuses a run that was already sealed instead of crawling twice; loading is idemp
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
-# Kept in step with observatory.pipeline.SOURCES (checked by tests/test_dags.py); not imported here so
-# that parsing this file stays cheap.
+# Kept in step with observatory.pipeline.SOURCES and its "live" flags (checked by tests/test_dags.py); not
+# imported here so that parsing this file stays cheap.
 SOURCES = ("mturk", "freelancer", "peopleperhour", "upwork", "taskboard_sim")
+LIVE = ("freelancer", "peopleperhour")
+EVERY_15_MINUTES = "*/15 * * * *"
+
+
+def schedule_for(source: str) -> str | None:
+    """Live sources crawl every 15 minutes. The others (MTurk, closed 2026-09-30; Upwork's discontinued
+    feed; the simulator's board) are off by default: manual runs only, unless the operator points the
+    source somewhere with OBSERVATORY_<SOURCE>_BASE_URL (an archive server, the simulator)."""
+    if source in LIVE or os.environ.get(f"OBSERVATORY_{source.upper()}_BASE_URL"):
+        return EVERY_15_MINUTES
+    return None
 
 PUBLISHED = Asset(name="observatory_published_snapshot", uri="file:///observatory/published/warehouse.duckdb")
 
@@ -29,7 +41,7 @@ def make_dag(source: str):
     @dag(
         dag_id=f"observatory_{source}",
         description=f"Crawl {source}, load the warehouse, publish the snapshot",
-        schedule="*/15 * * * *",
+        schedule=schedule_for(source),
         start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
         catchup=False,
         max_active_runs=1,

@@ -39,14 +39,16 @@ print(json.dumps({
     "order": [t.task_id for t in dag.topological_sort()] if dag else None,
     "max_active_runs": dag.max_active_runs if dag else None,
     "retries": sorted({t.retries for t in dag.tasks}) if dag else None,
-    "schedule": str(dag.timetable.expression) if dag else None,
+    "schedule": getattr(dag.timetable, "expression", None) if dag else None,
+    "schedules": {d: getattr(bag.dags[d].timetable, "expression", None) for d in bag.dag_ids},
 }))
 """
 
 
 def test_dag_folder_imports_without_errors(tmp_path: Path) -> None:
     # A subprocess, so Airflow reads this test's AIRFLOW_HOME and not whatever an earlier import saw.
-    env = _airflow_env(tmp_path / "airflow", tmp_path / "data")
+    env = {**_airflow_env(tmp_path / "airflow", tmp_path / "data"),
+           "OBSERVATORY_MTURK_BASE_URL": "http://127.0.0.1:8765"}
     proc = subprocess.run([sys.executable, "-c", _DAGBAG_PROBE % str(DAGS)], env=env, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -57,7 +59,22 @@ def test_dag_folder_imports_without_errors(tmp_path: Path) -> None:
     assert probe["order"] == ["crawl", "load", "publish"]
     assert probe["max_active_runs"] == 1
     assert probe["retries"] == [2]
-    assert probe["schedule"] == "*/15 * * * *"
+    assert probe["schedule"] == "*/15 * * * *"  # OBSERVATORY_MTURK_BASE_URL is set for this probe
+    # live sources every 15 minutes; closed or archive-only ones off unless pointed somewhere
+    assert probe["schedules"] == {
+        "observatory_mturk": "*/15 * * * *", "observatory_freelancer": "*/15 * * * *",
+        "observatory_peopleperhour": "*/15 * * * *", "observatory_upwork": None, "observatory_taskboard_sim": None}
+
+
+def test_closed_sources_are_off_by_default(tmp_path: Path) -> None:
+    env = _airflow_env(tmp_path / "airflow", tmp_path / "data")
+    env.pop("OBSERVATORY_MTURK_BASE_URL", None)
+    proc = subprocess.run([sys.executable, "-c", _DAGBAG_PROBE % str(DAGS)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    probe = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert probe["schedules"]["observatory_mturk"] is None  # MTurk closed on 2026-09-30
+    assert probe["schedules"]["observatory_freelancer"] == "*/15 * * * *"
 
 
 def test_dag_sources_match_the_pipeline() -> None:
@@ -70,6 +87,7 @@ def test_dag_sources_match_the_pipeline() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert set(module.SOURCES) == set(SOURCES)
+    assert set(module.LIVE) == {s for s, v in SOURCES.items() if v["live"]}
 
 
 @pytest.mark.e2e
