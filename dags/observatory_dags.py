@@ -64,9 +64,8 @@ def make_dag(source: str):
             manifest = config.paths().landing_for(source) / f"{run_id}.manifest.json"
             if manifest.exists():  # a retry after the run was sealed: do not crawl the interval twice
                 return run_id
-            settings = {}
-            if params.get("clock") == "server":  # the loopback simulator: nobody to be polite to
-                settings = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}
+            # 'server' clock = the loopback simulator: nobody to be polite to
+            settings = pipeline.LOOPBACK_SETTINGS if params.get("clock") == "server" else {}
             pipeline.crawl(source, params.get("base_url"), clock=params["clock"], run_id=run_id,
                            settings=settings)
             return run_id

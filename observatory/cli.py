@@ -254,7 +254,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     sim_url = f"http://127.0.0.1:{httpd.server_address[1]}"
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     print(f"simulator: {sim_url} (seed {args.seed}); data home: {paths.home}")
-    fast = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}  # loopback: no one to be polite to
+    fast = pipeline.LOOPBACK_SETTINGS
     # the simulated task board's own demo account (a simulator-only value, not a real credential)
     os.environ.setdefault("OBSERVATORY_TASKBOARD_SIM_USER", "observer")
     os.environ.setdefault("OBSERVATORY_TASKBOARD_SIM_PASSWORD", "taskboard-sim-only")

@@ -50,6 +50,11 @@ def spec_path(source: str) -> Path | None:
     return (ROOT / spec) if spec else None
 
 
+#: Scrapy settings for crawling the local simulator: politeness delays protect real sites, and on loopback
+#: there is nobody to be polite to (AutoThrottle stays on).
+LOOPBACK_SETTINGS: dict[str, str] = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}
+
+
 class CrawlFailed(RuntimeError):
     """The crawl process failed or its run was judged failed (e.g. zero items); the manifest says why."""
 

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("OBSERVATORY_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+
+
+@contextmanager
+def serve_market(market: object) -> Iterator[object]:
+    """Serve a simulated market on a free 127.0.0.1 port for the duration of the block."""
+    from simulator.server import make_server
+
+    httpd = make_server(market)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @pytest.fixture

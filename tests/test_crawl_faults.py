@@ -3,7 +3,6 @@ as it should, and loses no good item."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,22 +10,17 @@ import pytest
 from observatory import pipeline
 from observatory.landing import read_items
 from simulator.market import Market
-from simulator.server import make_server
+from tests.conftest import serve_market
 
 pytestmark = pytest.mark.e2e
 
-FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}
+FAST = pipeline.LOOPBACK_SETTINGS
 
 
 @pytest.fixture
 def sim():
-    httpd = make_server(Market(seed=5))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with serve_market(Market(seed=5)) as httpd:
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _truth_ids(httpd) -> set[str]:

@@ -6,12 +6,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, serve_market
 
 DAGS = ROOT / "dags"
 AIRFLOW = [sys.executable, "-m", "airflow"]
@@ -93,22 +92,16 @@ def test_dag_sources_match_the_pipeline() -> None:
 @pytest.mark.e2e
 def test_airflow_dags_test_lands_rows(tmp_path: Path) -> None:
     from simulator.market import Market
-    from simulator.server import make_server
 
-    httpd = make_server(Market(seed=3))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     data_home = tmp_path / "data"
     env = _airflow_env(tmp_path / "airflow", data_home)
-    try:
+    with serve_market(Market(seed=3)) as httpd:
         subprocess.run([*AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
         conf = json.dumps({"base_url": httpd.url, "clock": "server"})
         proc = subprocess.run(
             [*AIRFLOW, "dags", "test", "observatory_mturk", "2026-09-01T00:15:00+00:00", "--conf", conf],
             env=env, capture_output=True, text=True, timeout=600,
         )
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert "state=success" in out, out[-4000:]

@@ -7,7 +7,6 @@ tick), the flows the warehouse infers from changes between crawls must equal wha
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections import Counter
 from decimal import Decimal
@@ -17,25 +16,19 @@ import pytest
 
 from observatory import pipeline
 from simulator.market import Market
-from simulator.server import make_server
+from tests.conftest import serve_market
 from warehouse import db
 
 pytestmark = pytest.mark.e2e
 
-FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}
+FAST = pipeline.LOOPBACK_SETTINGS
 
 
 @pytest.fixture
 def simulator():
     market = Market(seed=11, scale=2.0)
-    httpd = make_server(market)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_market(market) as httpd:
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _get(url: str) -> dict:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,10 +17,9 @@ from crawlers.replay import reparse, replay_warc
 from observatory import pipeline
 from observatory.landing import read_items
 from simulator.market import Market
-from simulator.server import make_server
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, serve_market
 
-FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}
+FAST = pipeline.LOOPBACK_SETTINGS
 
 
 def _items(manifest_dir: Path, manifest: dict) -> list[dict]:
@@ -31,13 +29,8 @@ def _items(manifest_dir: Path, manifest: dict) -> list[dict]:
 @pytest.mark.e2e
 @pytest.mark.parametrize("clock", ["local", "server"])
 def test_reparse_of_the_archive_gives_the_live_items(home: Path, clock: str) -> None:
-    httpd = make_server(Market(seed=9))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with serve_market(Market(seed=9)) as httpd:
         out = pipeline.crawl("mturk", httpd.url, clock=clock, settings=FAST)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     live = _items(out.manifest_path.parent, out.manifest)
     # every raw_ref points at the archived response the item came from
     url, body = read_record(live[0]["raw_ref"], home)

@@ -3,7 +3,6 @@ warehouse; and the layout-change and malformed-markup faults caught by the monit
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -11,23 +10,18 @@ import pytest
 from observatory import pipeline
 from observatory.landing import read_items
 from simulator.market import Market
-from simulator.server import make_server
+from tests.conftest import serve_market
 from warehouse import db
 
 pytestmark = pytest.mark.e2e
 
-FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0.01"}
+FAST = pipeline.LOOPBACK_SETTINGS
 
 
 @pytest.fixture(scope="module")
 def sim():
-    httpd = make_server(Market(seed=21))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with serve_market(Market(seed=21)) as httpd:
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def _items(out: pipeline.CrawlOutcome) -> list[dict]:
