@@ -99,19 +99,24 @@ _LISTING_ATTRIBUTES = (
 
 # Staging: types every field, and names what is wrong with a row that cannot be used.
 # (Built from module constants only; every value from a landing file is a bound parameter.)
+# One statement stages every run of a batch (one run or many): the files are read together and each row
+# is tied to its run by file name (stg_run, built from the manifests), so the checks that need the run
+# (its source, id and finish time) are per row.
 _STAGE_SQL = """
 CREATE OR REPLACE TEMP TABLE stg_typed AS
 WITH src AS (
     SELECT
-        *,
-        TRY_CAST(observed_at AS TIMESTAMPTZ) AS t_observed_at,
-        TRY_CAST(posted_at AS TIMESTAMPTZ) AS t_posted_at,
-        TRY_CAST(reward_amount AS DECIMAL(18, 6)) AS t_reward_amount,
-        TRY_CAST(slots_available AS INTEGER) AS t_slots_available
-    FROM read_json($path, format = 'newline_delimited', columns = @COLUMNS@)
+        j.* EXCLUDE (filename),
+        r.ord, r.source AS run_source, r.run_id AS run_run_id, r.observed_limit,
+        TRY_CAST(j.observed_at AS TIMESTAMPTZ) AS t_observed_at,
+        TRY_CAST(j.posted_at AS TIMESTAMPTZ) AS t_posted_at,
+        TRY_CAST(j.reward_amount AS DECIMAL(18, 6)) AS t_reward_amount,
+        TRY_CAST(j.slots_available AS INTEGER) AS t_slots_available
+    FROM read_json($paths, format = 'newline_delimited', columns = @COLUMNS@, filename = true) AS j
+    JOIN stg_run AS r ON r.items_path = j.filename
 )
 SELECT
-    source, listing_id, coalesce(listing_id_derived, false) AS listing_id_derived,
+    ord, source, listing_id, coalesce(listing_id_derived, false) AS listing_id_derived,
     t_observed_at AS observed_at, run_id, url, title, description,
     requester_id, requester_name, category, pay_basis,
     t_reward_amount AS reward_amount,
@@ -127,8 +132,8 @@ SELECT
     coalesce(worker_countries_excluded, []) AS worker_countries_excluded,
     employer_country, location, raw_ref,
     concat_ws('; ',
-        CASE WHEN source IS DISTINCT FROM $source THEN 'source does not match the run' END,
-        CASE WHEN run_id IS DISTINCT FROM $run_id THEN 'run_id does not match the run' END,
+        CASE WHEN source IS DISTINCT FROM run_source THEN 'source does not match the run' END,
+        CASE WHEN run_id IS DISTINCT FROM run_run_id THEN 'run_id does not match the run' END,
         CASE WHEN listing_id IS NULL OR listing_id = '' THEN 'listing_id missing' END,
         CASE WHEN title IS NULL OR title = '' THEN 'title missing' END,
         CASE WHEN url IS NULL THEN 'url missing' END,
@@ -146,7 +151,7 @@ SELECT
              THEN 'reward_currency not an ISO 4217 code'
              WHEN NOT list_contains($currencies, reward_currency)
              THEN 'reward_currency ' || reward_currency || ' is not an ISO 4217 currency' END,
-        CASE WHEN t_observed_at > $observed_limit
+        CASE WHEN t_observed_at > observed_limit
              THEN 'observed_at in the future: after the run finished' END,
         CASE WHEN t_posted_at > t_observed_at + $posted_tolerance
              THEN 'posted_at in the future: more than a day after it was observed' END,
@@ -250,7 +255,33 @@ def _ts(value: str | None) -> datetime | None:
     return parse_utc(value) if value else None
 
 
-def _flow_exclusion(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], started: datetime) -> str | None:
+@dataclass
+class _Run:
+    """A sealed run whose files were checked (present, matching their checksum) and which is not loaded."""
+
+    manifest_path: Path
+    manifest: dict[str, Any]
+    items_path: Path
+    started: datetime
+    finished: datetime
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest["run_id"]
+
+    @property
+    def source(self) -> str:
+        return self.manifest["source"]
+
+
+def _last_used_start(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
+    """Start of the source's latest run used for flows (None: no run used yet, the next one is a baseline)."""
+    (last,) = con.execute(
+        "SELECT max(started_at) FROM core.crawl_run WHERE source = ? AND used_for_flows", [source]).fetchone()
+    return last
+
+
+def _flow_exclusion(manifest: dict[str, Any], started: datetime, last_used: datetime | None) -> str | None:
     """Why this run must not be compared with the previous one (None = it may)."""
     if manifest.get("status") != "ok":
         return f"run status {manifest.get('status')!r}: {'; '.join(manifest.get('failures') or [])}"
@@ -262,17 +293,14 @@ def _flow_exclusion(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], st
         return "coverage unknown: the site reported no total"
     if coverage < threshold:
         return f"coverage {coverage:.3f} below threshold {threshold:.3f}"
-    (last,) = con.execute(
-        "SELECT max(started_at) FROM core.crawl_run WHERE source = ? AND used_for_flows",
-        [manifest["source"]],
-    ).fetchone()
-    if last is not None and started <= last:
-        return f"out of order: a later run ({last.isoformat()}) is already used for flows"
+    if last_used is not None and started <= last_used:
+        return f"out of order: a later run ({last_used.isoformat()}) is already used for flows"
     return None
 
 
-def load_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict[str, Any]) -> LoadResult:
-    """Load one sealed run in one transaction (see the module docstring for the guarantees)."""
+def _check_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict[str, Any]) -> _Run | None:
+    """The checks made before anything of a run is written: None if it is loaded already, LoadError
+    (with a quarantine row for a bad file) if it cannot be loaded at all."""
     if "_error" in manifest:
         raise LoadError(f"{manifest_path}: {manifest['_error']}")
     for key in ("run_id", "source", "items_file", "items_sha256", "started_at", "finished_at"):
@@ -283,7 +311,7 @@ def load_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict
     if known:
         if known[0] != manifest["items_sha256"]:
             raise LoadError(f"run {run_id} was loaded before from a different items file")
-        return LoadResult(run_id, "skipped")
+        return None
     items_path = manifest_path.parent / manifest["items_file"]
     if not items_path.is_file():
         _quarantine_run(con, manifest, items_path, "items file missing")
@@ -293,11 +321,23 @@ def load_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict
         raise LoadError(f"run {run_id}: items file {items_path} does not match its manifest checksum")
     started, finished = _ts(manifest["started_at"]), _ts(manifest["finished_at"])
     assert started is not None and finished is not None
+    return _Run(manifest_path, manifest, items_path, started, finished)
 
-    result = LoadResult(run_id, "loaded")
+
+def load_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict[str, Any]) -> LoadResult:
+    """Load one sealed run in one transaction (see the module docstring for the guarantees)."""
+    run = _check_run(con, manifest_path, manifest)
+    if run is None:
+        return LoadResult(manifest["run_id"], "skipped")
+    return _load_checked(con, run)
+
+
+def _load_checked(con: duckdb.DuckDBPyConnection, run: _Run) -> LoadResult:
+    excluded = _flow_exclusion(run.manifest, run.started, _last_used_start(con, run.source))
+    result = LoadResult(run.run_id, "loaded", used_for_flows=excluded is None, excluded_reason=excluded)
     con.execute("BEGIN TRANSACTION")
     try:
-        _load_in_transaction(con, manifest_path, manifest, items_path, started, finished, result)
+        _load_in_transaction(con, run, result)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -320,112 +360,138 @@ def _quarantine_run(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], it
     )
 
 
-def _load_in_transaction(
-    con: duckdb.DuckDBPyConnection,
-    manifest_path: Path,
-    manifest: dict[str, Any],
-    items_path: Path,
-    started: datetime,
-    finished: datetime,
-    result: LoadResult,
-) -> None:
-    run_id, source = manifest["run_id"], manifest["source"]
-    params = {"source": source, "run_id": run_id}
+def _stage(con: duckdb.DuckDBPyConnection, runs: list[_Run], used: list[bool]) -> None:
+    """Stage the items of ``runs`` (one or many, same source, in load order) into ``stg``: typed, checked,
+    bad rows quarantined with their reasons, one row per run and listing. ``stg_run`` lists the runs
+    (``ord`` = position in the batch, ``k`` = position among the runs used for flows)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_run (ord INTEGER, k INTEGER, run_id VARCHAR, source VARCHAR, "
+        "items_path VARCHAR, started_at TIMESTAMPTZ, observed_limit TIMESTAMPTZ)"
+    )
+    k = 0
+    rows = []
+    for ord_, (run, is_used) in enumerate(zip(runs, used, strict=True), start=1):
+        k += is_used
+        rows.append([ord_, k if is_used else None, run.run_id, run.source, str(run.items_path), run.started,
+                     run.finished + OBSERVED_AFTER_FINISH_TOLERANCE])
+    con.executemany("INSERT INTO stg_run VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     limits = max_reward()
     con.execute(_STAGE_SQL, {
-        **params, "path": str(items_path), "currencies": iso_currencies(),
+        "paths": [str(run.items_path) for run in runs], "currencies": iso_currencies(),
         "max_per_task": limits["per_task"], "max_hourly": limits["hourly"],
-        "max_fixed_project": limits["fixed_project"],
-        "observed_limit": finished + OBSERVED_AFTER_FINISH_TOLERANCE,
-        "posted_tolerance": POSTED_AFTER_OBSERVED_TOLERANCE,
+        "max_fixed_project": limits["fixed_project"], "posted_tolerance": POSTED_AFTER_OBSERVED_TOLERANCE,
     })
     con.execute(
-        "INSERT INTO raw.quarantine SELECT $run_id, $source, 'load', problem, url, raw_ref, "
-        "to_json(t) FROM stg_typed AS t WHERE problem <> ''",
-        params,
+        "INSERT INTO raw.quarantine SELECT r.run_id, r.source, 'load', t.problem, t.url, t.raw_ref, to_json(q) "
+        "FROM stg_typed AS t JOIN stg_run AS r USING (ord), LATERAL (SELECT t.* EXCLUDE (ord)) AS q "
+        "WHERE t.problem <> ''"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg AS SELECT * EXCLUDE (problem), @FINGERPRINT@ AS fingerprint "
         "FROM stg_typed WHERE problem = '' "
-        "QUALIFY row_number() OVER (PARTITION BY listing_id ORDER BY observed_at DESC) = 1"
+        "QUALIFY row_number() OVER (PARTITION BY ord, listing_id ORDER BY observed_at DESC) = 1"
         .replace("@FINGERPRINT@", _FINGERPRINT)
     )
-    if manifest.get("quarantined", 0) > 0:
-        qpath = manifest_path.parent / manifest["quarantine_file"]
-        if qpath.is_file():
-            con.execute(
-                _QUARANTINE_SQL,
-                {"path": str(qpath)},
-            )
-        else:
-            log.warning("run %s: quarantine file %s is missing", run_id, qpath)
-    (result.items,) = con.execute("SELECT count(*) FROM stg").fetchone()
-    (result.quarantined,) = con.execute(
-        "SELECT count(*) FROM raw.quarantine WHERE run_id = ?", [run_id]).fetchone()
+    crawl_quarantine = []
+    for run in runs:
+        if run.manifest.get("quarantined", 0) > 0:
+            qpath = run.manifest_path.parent / run.manifest["quarantine_file"]
+            if qpath.is_file():
+                crawl_quarantine.append(str(qpath))
+            else:
+                log.warning("run %s: quarantine file %s is missing", run.run_id, qpath)
+    if crawl_quarantine:
+        con.execute(_QUARANTINE_SQL, {"path": crawl_quarantine})
 
-    rebuild = False
-    if result.items:
-        rebuild = _upsert_listings(con, source, run_id, finished)
-        _upsert_requesters(con)
 
-    excluded = _flow_exclusion(con, manifest, started)
-    result.used_for_flows = excluded is None
-    result.excluded_reason = excluded
-    if result.used_for_flows:
-        result.state_changes = _apply_flows(con, source, run_id, started)
-    if rebuild:
-        log.info("run %s: rebuilding the marts of %s from core", run_id, source)
-        for statement in _REBUILD_MARTS_SQL:
-            con.execute(statement, {"source": source})
-
+def _register_run(con: duckdb.DuckDBPyConnection, run: _Run, result: LoadResult) -> None:
+    """The run's rows in core.crawl_run and raw.landing_run: written last, in the run's transaction."""
+    manifest = run.manifest
     con.execute(
         "INSERT INTO core.crawl_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            run_id, source, manifest.get("base_url"), manifest.get("clock", "local"), started, finished,
-            int(manifest.get("pages", 0)), result.items, result.quarantined,
+            run.run_id, run.source, manifest.get("base_url"), manifest.get("clock", "local"), run.started,
+            run.finished, int(manifest.get("pages", 0)), result.items, result.quarantined,
             int(manifest.get("errors", 0)), int(manifest.get("retries", 0)),
             manifest.get("finish_reason", "unknown"), manifest.get("status", "failed"),
             manifest.get("results_reported"), int(manifest.get("results_seen", result.items)),
             manifest.get("coverage"), manifest.get("hits_available_reported"),
-            result.used_for_flows, excluded, datetime.now(UTC),
+            result.used_for_flows, result.excluded_reason, datetime.now(UTC),
         ],
     )
     con.execute(
         "INSERT INTO raw.landing_run VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [run_id, source, str(manifest_path), manifest["items_file"], manifest["items_sha256"],
+        [run.run_id, run.source, str(run.manifest_path), manifest["items_file"], manifest["items_sha256"],
          json.dumps(manifest), datetime.now(UTC)],
     )
 
 
-def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_at: datetime) -> bool:
-    """Bring core.listing up to date with stg, as _UPSERT_LISTING_SQL on all of stg would, without
-    scanning core.listing (see the module docstring), and keep core.listing_recent its exact mirror.
+def _count_per_run(con: duckdb.DuckDBPyConnection, results: list[LoadResult]) -> None:
+    """Items kept and records quarantined (by the crawl and by this load) per run of the batch."""
+    items = dict(con.execute("SELECT r.run_id, count(*) FROM stg JOIN stg_run AS r USING (ord) "
+                             "GROUP BY ALL").fetchall())
+    quarantined = dict(con.execute(
+        "SELECT run_id, count(*) FROM raw.quarantine WHERE run_id IN (SELECT run_id FROM stg_run) "
+        "GROUP BY ALL").fetchall())
+    for result in results:
+        result.items = int(items.get(result.run_id, 0))
+        result.quarantined = int(quarantined.get(result.run_id, 0))
 
-    Counts the run's new listings into mart.new_day_store. Returns True when the marts of the source
-    must be rebuilt from core: an existing listing changed what the marts group it by (worker
-    countries, currency, first-seen time) or reappeared after leaving the mirror, so its past
-    contributions are not known here. That takes an out-of-order run or a listing unseen for a week.
+
+def _load_in_transaction(con: duckdb.DuckDBPyConnection, run: _Run, result: LoadResult) -> None:
+    _stage(con, [run], [result.used_for_flows])
+    _count_per_run(con, [result])
+    rebuild = False
+    if result.items:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE stg_latest AS SELECT * EXCLUDE (ord), observed_at AS first_observed_at, "
+            "run_id AS first_run_id, fingerprint AS fingerprint_min, fingerprint AS fingerprint_max FROM stg"
+        )
+        rebuild = _upsert_listings(con, run.source, [run.run_id], run.finished)
+        _upsert_requesters(con)
+    if result.used_for_flows:
+        result.state_changes = _apply_flows(con, run.source, run.run_id, run.started)
+    if rebuild:
+        log.info("run %s: rebuilding the marts of %s from core", run.run_id, run.source)
+        for statement in _REBUILD_MARTS_SQL:
+            con.execute(statement, {"source": run.source})
+    _register_run(con, run, result)
+
+
+def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_ids: list[str], run_at: datetime) -> bool:
+    """Bring core.listing up to date with ``stg_latest`` (the latest observation of each listing in the
+    runs ``run_ids``, with its first observation there and the range of its fingerprints), as the
+    primary-key upsert of every observation in order would, without scanning core.listing (see the
+    module docstring), and keep core.listing_recent its exact mirror.
+
+    Counts the new listings into mart.new_day_store. Returns True when the marts of the source must be
+    rebuilt from core: an existing listing changed what the marts group it by (worker countries,
+    currency, first-seen time) or reappeared after leaving the mirror, so its past contributions are not
+    known here. That takes an out-of-order run or a listing unseen for a week.
     """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg_hit AS "
-        "SELECT s.source, s.listing_id, s.observed_at, s.run_id, s.raw_ref, r.first_seen_at AS known_first "
-        "FROM stg AS s JOIN core.listing_recent AS r USING (source, listing_id) "
-        "WHERE r.fingerprint = s.fingerprint"
+        "SELECT s.source, s.listing_id, s.observed_at, s.first_observed_at, s.run_id, s.raw_ref, "
+        "r.first_seen_at AS known_first "
+        "FROM stg_latest AS s JOIN core.listing_recent AS r USING (source, listing_id) "
+        "WHERE r.fingerprint = s.fingerprint_min AND s.fingerprint_min = s.fingerprint_max"
     )
     # New or changed listings (few): the original upsert through the primary key; what it leaves in
     # core.listing comes back through RETURNING and replaces their mirror rows.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg_premirror AS SELECT r.* FROM core.listing_recent AS r "
-        "SEMI JOIN (SELECT source, listing_id FROM stg ANTI JOIN stg_hit USING (source, listing_id)) "
+        "SEMI JOIN (SELECT source, listing_id FROM stg_latest ANTI JOIN stg_hit USING (source, listing_id)) "
         "USING (source, listing_id)"
     )
     changed = con.execute(
-        _UPSERT_LISTING_SQL.replace("@FROM@", "stg ANTI JOIN stg_hit USING (source, listing_id)")
+        _UPSERT_LISTING_SQL.replace(
+            "@FROM@", "(SELECT * EXCLUDE (fingerprint_min, fingerprint_max) FROM stg_latest "
+                      "ANTI JOIN stg_hit USING (source, listing_id))")
     ).fetch_df()
     rebuild = False
     con.execute(
         "DELETE FROM core.listing_recent WHERE source = $source AND listing_id IN "
-        "(SELECT listing_id FROM stg ANTI JOIN stg_hit USING (source, listing_id))",
+        "(SELECT listing_id FROM stg_latest ANTI JOIN stg_hit USING (source, listing_id))",
         {"source": source},
     )
     if len(changed):
@@ -433,14 +499,15 @@ def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_id: str, r
         try:
             con.execute("INSERT INTO core.listing_recent BY NAME "
                         "SELECT * EXCLUDE (first_run_id) FROM stg_changed_listing")
-            con.execute(_NEW_DAY_DELTA_SQL, {"run_id": run_id})
+            con.execute(_NEW_DAY_DELTA_SQL, {"run_ids": run_ids})
             [(moved,)] = con.execute(
                 "SELECT count(*) FROM stg_changed_listing AS c LEFT JOIN stg_premirror AS p "
-                "USING (source, listing_id) WHERE c.first_run_id <> $run_id AND (p.listing_id IS NULL "
+                "USING (source, listing_id) WHERE NOT list_contains($run_ids, c.first_run_id) "
+                "AND (p.listing_id IS NULL "
                 "OR p.worker_countries IS DISTINCT FROM c.worker_countries "
                 "OR p.reward_currency IS DISTINCT FROM c.reward_currency "
                 "OR p.first_seen_at IS DISTINCT FROM c.first_seen_at)",
-                {"run_id": run_id},
+                {"run_ids": run_ids},
             ).fetchall()  # fully: a result still open on the registered frame blocks unregister
             rebuild = moved > 0
         finally:
@@ -448,7 +515,8 @@ def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_id: str, r
     # Unchanged listings (nearly all): same attributes, so only what each observation moves. The
     # first_seen_at bound is redundant with the key match but lets the scan skip old row groups.
     (oldest, earlier) = con.execute(
-        "SELECT min(known_first), count(*) FILTER (WHERE observed_at < known_first) FROM stg_hit").fetchone()
+        "SELECT min(known_first), count(*) FILTER (WHERE first_observed_at < known_first) FROM stg_hit"
+    ).fetchone()
     rebuild = rebuild or earlier > 0
     if oldest is not None:
         con.execute(
@@ -456,7 +524,7 @@ def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_id: str, r
             UPDATE core.listing AS l SET
                 last_run_id = CASE WHEN h.observed_at >= l.last_seen_at THEN h.run_id ELSE l.last_run_id END,
                 raw_ref = CASE WHEN h.observed_at >= l.last_seen_at THEN h.raw_ref ELSE l.raw_ref END,
-                first_seen_at = least(l.first_seen_at, h.observed_at),
+                first_seen_at = least(l.first_seen_at, h.first_observed_at),
                 last_seen_at = greatest(l.last_seen_at, h.observed_at)
             FROM stg_hit AS h
             WHERE l.first_seen_at >= $oldest AND l.source = h.source AND l.listing_id = h.listing_id
@@ -464,7 +532,7 @@ def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_id: str, r
             {"oldest": oldest},
         )
         con.execute(
-            "UPDATE core.listing_recent AS r SET first_seen_at = least(r.first_seen_at, h.observed_at), "
+            "UPDATE core.listing_recent AS r SET first_seen_at = least(r.first_seen_at, h.first_observed_at), "
             "last_seen_at = greatest(r.last_seen_at, h.observed_at) "
             "FROM stg_hit AS h WHERE r.source = h.source AND r.listing_id = h.listing_id"
         )
@@ -515,9 +583,8 @@ _FINGERPRINT = (
 # The SET list is built from the module's own column names, never from data.
 _UPSERT_LISTING_SQL = """
         INSERT INTO core.listing BY NAME
-        SELECT * EXCLUDE (observed_at, run_id, requester_name, slots_available, fingerprint),
-               observed_at AS first_seen_at, observed_at AS last_seen_at,
-               run_id AS first_run_id, run_id AS last_run_id
+        SELECT * EXCLUDE (observed_at, first_observed_at, run_id, requester_name, slots_available, fingerprint),
+               first_observed_at AS first_seen_at, observed_at AS last_seen_at, run_id AS last_run_id
         FROM @FROM@
         ON CONFLICT (source, listing_id) DO UPDATE SET
             @SETS@,
@@ -592,7 +659,8 @@ WITH flows AS (
            c.flow_basis LIKE 'vanished%' AS vanished
     FROM stg_changes AS c JOIN @LISTING@ AS l USING (source, listing_id)
 )
-SELECT day, source, worker_country, sum(slots_arrived), sum(slots_completed), sum(slots_expired),
+SELECT day, source, worker_country, coalesce(sum(slots_arrived), 0), coalesce(sum(slots_completed), 0),
+       coalesce(sum(slots_expired), 0),
        sum(reward_usd), count(*) FILTER (WHERE vanished)
 FROM flows GROUP BY ALL
 ON CONFLICT (day, source, worker_country) DO UPDATE SET
@@ -606,7 +674,7 @@ ON CONFLICT (day, source, worker_country) DO UPDATE SET
 _FLOW_DAY_TOTAL_DELTA_SQL = """
 INSERT INTO mart.flow_day_total_store
 SELECT CAST(timezone('UTC', c.observed_at) AS DATE), c.source,
-       sum(c.slots_arrived), sum(c.slots_completed), sum(c.slots_expired),
+       coalesce(sum(c.slots_arrived), 0), coalesce(sum(c.slots_completed), 0), coalesce(sum(c.slots_expired), 0),
        sum(CASE WHEN l.reward_currency = 'USD' THEN c.slots_completed * c.reward_amount END)
 FROM stg_changes AS c JOIN @LISTING@ AS l USING (source, listing_id)
 GROUP BY ALL
@@ -622,7 +690,7 @@ INSERT INTO mart.new_day_store
 SELECT CAST(timezone('UTC', first_seen_at) AS DATE), source, worker_country, count(*)
 FROM (SELECT first_seen_at, source,
              unnest(CASE WHEN len(worker_countries) = 0 THEN ['ALL'] ELSE worker_countries END) AS worker_country
-      FROM stg_changed_listing WHERE first_run_id = $run_id)
+      FROM stg_changed_listing WHERE list_contains($run_ids, first_run_id))
 GROUP BY ALL
 ON CONFLICT (day, source, worker_country) DO UPDATE SET listings_new = listings_new + EXCLUDED.listings_new
 """
@@ -633,7 +701,7 @@ _REBUILD_MARTS_SQL = (
     "DELETE FROM mart.new_day_store WHERE source = $source",
     """INSERT INTO mart.flow_day_store
     SELECT CAST(timezone('UTC', s.observed_at) AS DATE), s.source, r.worker_country,
-           sum(s.slots_arrived), sum(s.slots_completed), sum(s.slots_expired),
+           coalesce(sum(s.slots_arrived), 0), coalesce(sum(s.slots_completed), 0), coalesce(sum(s.slots_expired), 0),
            sum(CASE WHEN l.reward_currency = 'USD' THEN s.slots_completed * s.reward_amount END),
            count(*) FILTER (WHERE s.flow_basis LIKE 'vanished%')
     FROM core.listing_state AS s
@@ -643,7 +711,7 @@ _REBUILD_MARTS_SQL = (
     GROUP BY ALL""",
     """INSERT INTO mart.flow_day_total_store
     SELECT CAST(timezone('UTC', s.observed_at) AS DATE), s.source,
-           sum(s.slots_arrived), sum(s.slots_completed), sum(s.slots_expired),
+           coalesce(sum(s.slots_arrived), 0), coalesce(sum(s.slots_completed), 0), coalesce(sum(s.slots_expired), 0),
            sum(CASE WHEN l.reward_currency = 'USD' THEN s.slots_completed * s.reward_amount END)
     FROM core.listing_state AS s
     JOIN core.listing AS l USING (source, listing_id)
@@ -656,6 +724,207 @@ _REBUILD_MARTS_SQL = (
     WHERE l.source = $source
     GROUP BY ALL""",
 )
+
+
+# ------------------------------------------------------------------------------------------------------
+# Batches: many runs of one source in one pass (docs/performance.md). A run costs ~30 statements whatever
+# its size, so loading a day of 15-minute crawls one run at a time spends most of its time on statement
+# overhead. A batch stages all its runs with one read_json, infers every run's flows at once with window
+# functions over each listing's presences (the open listings before the batch are run 0), and writes each
+# table once. It gives what loading the same runs one at a time gives (tests/test_load_batch.py compares
+# both on hand-built sequences); where it could not, it refuses (_NotBatchable) and the runs are loaded
+# one at a time. A batch is one transaction: all of its runs or none.
+
+def batch_runs() -> int:
+    """Most runs of one source loaded in one batch (OBSERVATORY_LOAD_BATCH_RUNS; 1 = one run at a time).
+    The default is a day of 15-minute crawls."""
+    return max(1, int(os.environ.get("OBSERVATORY_LOAD_BATCH_RUNS", "96")))
+
+
+class _NotBatchable(Exception):
+    """These runs must be loaded one at a time to get the one-at-a-time result (the message says why)."""
+
+
+# Every used run's comparison with the one before, at once. A presence is a listing seen in a run used
+# for flows (k = its rank among them; run 0 = core.listing_current). A presence whose previous presence is
+# not in the previous run is a (re)appearance; a presence whose next one is not in the next run vanished
+# in that next run, classified with the expiry it had then (as-of join on the batch's observations).
+_BATCH_DIFF_SQL = """
+CREATE OR REPLACE TEMP TABLE stg_changes AS
+WITH presence AS (
+    SELECT listing_id, 0 AS k, observed_at, slots_available, reward_amount
+    FROM core.listing_current WHERE source = $source
+    UNION ALL
+    SELECT s.listing_id, r.k, s.observed_at, s.slots_available, s.reward_amount
+    FROM stg AS s JOIN stg_run AS r USING (ord) WHERE r.k IS NOT NULL
+),
+seq AS (
+    SELECT *,
+           lag(k) OVER w AS prev_k, lag(slots_available) OVER w AS slots_before,
+           lag(reward_amount) OVER w AS reward_before, lead(k) OVER w AS next_k
+    FROM presence
+    WINDOW w AS (PARTITION BY listing_id ORDER BY k)
+),
+seen AS (
+    SELECT listing_id, k, observed_at, 'open' AS status, slots_available, reward_amount, slots_before,
+           CASE WHEN prev_k IS NULL OR prev_k < k - 1 THEN 'first_seen'
+                WHEN slots_available > slots_before THEN 'rise'
+                WHEN slots_available < slots_before THEN 'fall'
+                WHEN reward_amount <> reward_before THEN 'reward_change' END AS flow_basis
+    FROM seq WHERE k > 0
+),
+gone AS (
+    SELECT q.listing_id, r.k, r.ord, r.started_at AS observed_at, q.reward_amount,
+           q.slots_available AS slots_before
+    FROM seq AS q JOIN stg_run AS r ON r.k = q.k + 1
+    WHERE q.next_k IS NULL OR q.next_k > q.k + 1
+),
+gone_classified AS (
+    SELECT g.listing_id, g.k, g.observed_at, 'gone' AS status, 0 AS slots_available, g.reward_amount,
+           g.slots_before,
+           CASE WHEN e.expires_at IS NOT NULL AND e.expires_at <= g.observed_at THEN 'vanished_after_expiry'
+                ELSE 'vanished_before_expiry' END AS flow_basis
+    FROM gone AS g ASOF LEFT JOIN stg_expiry AS e ON g.listing_id = e.listing_id AND g.ord >= e.ord
+),
+changes AS (
+    SELECT * FROM seen WHERE flow_basis IS NOT NULL
+    UNION ALL BY NAME
+    SELECT * FROM gone_classified
+),
+final AS (
+    SELECT $source AS source, c.listing_id, r.run_id, c.observed_at, c.status, c.slots_available,
+           c.reward_amount,
+           CASE c.flow_basis
+               WHEN 'first_seen' THEN c.slots_available
+               WHEN 'rise' THEN c.slots_available - c.slots_before
+               ELSE 0 END AS slots_arrived,
+           CASE c.flow_basis
+               WHEN 'fall' THEN c.slots_before - c.slots_available
+               WHEN 'vanished_before_expiry' THEN c.slots_before
+               ELSE 0 END AS slots_completed,
+           CASE c.flow_basis WHEN 'vanished_after_expiry' THEN c.slots_before ELSE 0 END AS slots_expired,
+           c.flow_basis, c.k
+    FROM changes AS c JOIN stg_run AS r USING (k)
+)
+SELECT * FROM final
+"""
+
+
+def _load_batch(con: duckdb.DuckDBPyConnection, runs: list[_Run]) -> list[LoadResult]:
+    """Load runs of one source (in load order, files checked) as one batch, in one transaction."""
+    source = runs[0].source
+    last_used = _last_used_start(con, source)
+    if last_used is None:
+        raise _NotBatchable(f"{source} has no baseline run yet")
+    results, used = [], []
+    for run in runs:
+        excluded = _flow_exclusion(run.manifest, run.started, last_used)
+        if excluded is None:
+            last_used = run.started
+        used.append(excluded is None)
+        results.append(LoadResult(run.run_id, "loaded", used_for_flows=excluded is None,
+                                  excluded_reason=excluded))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _load_batch_in_transaction(con, source, runs, used, results)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return results
+
+
+def _load_batch_in_transaction(con: duckdb.DuckDBPyConnection, source: str, runs: list[_Run],
+                               used: list[bool], results: list[LoadResult]) -> None:
+    params = {"source": source}
+    (unmirrored,) = con.execute(
+        "SELECT count(*) FROM core.listing_current AS c WHERE c.source = $source AND NOT EXISTS "
+        "(SELECT 1 FROM core.listing_recent AS r WHERE r.source = c.source AND r.listing_id = c.listing_id)",
+        params,
+    ).fetchone()
+    if unmirrored:
+        raise _NotBatchable(f"{unmirrored} open listings are not mirrored in core.listing_recent")
+    _stage(con, runs, used)
+    # One at a time, a listing whose slots are sometimes unpublished is compared with its last published
+    # count, which the presences here do not carry; rare enough to leave to the one-at-a-time path.
+    (mixed,) = con.execute(
+        "SELECT count(*) FROM (SELECT listing_id FROM ("
+        "  SELECT listing_id, slots_available FROM core.listing_current WHERE source = $source"
+        "  UNION ALL SELECT s.listing_id, s.slots_available FROM stg AS s JOIN stg_run AS r USING (ord) "
+        "  WHERE r.k IS NOT NULL) GROUP BY listing_id "
+        "  HAVING count(slots_available) > 0 AND count(slots_available) < count(*))",
+        params,
+    ).fetchone()
+    if mixed:
+        raise _NotBatchable(f"{mixed} listings have their slots published in some runs only")
+    _count_per_run(con, results)
+    # The expiry each listing had after each run, before the mirror moves on to the batch's latest.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_expiry AS "
+        "SELECT r.listing_id, 0 AS ord, r.expires_at FROM core.listing_recent AS r "
+        "SEMI JOIN core.listing_current AS c USING (source, listing_id) WHERE r.source = $source "
+        "UNION ALL SELECT listing_id, ord, expires_at FROM stg",
+        params,
+    )
+    rebuild = False
+    if any(r.items for r in results):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE stg_latest AS "
+            "SELECT * EXCLUDE (ord), min(observed_at) OVER w AS first_observed_at, "
+            "arg_min(run_id, ord) OVER w AS first_run_id, "
+            "min(fingerprint) OVER w AS fingerprint_min, max(fingerprint) OVER w AS fingerprint_max "
+            "FROM stg WINDOW w AS (PARTITION BY source, listing_id) "
+            "QUALIFY row_number() OVER (PARTITION BY source, listing_id ORDER BY observed_at DESC, ord DESC) = 1"
+        )
+        rebuild = _upsert_listings(con, source, [r.run_id for r in runs], runs[0].finished)
+        _upsert_requesters(con)
+    if any(used):
+        _apply_batch_flows(con, source, results)
+    if rebuild:
+        log.info("batch of %d runs: rebuilding the marts of %s from core", len(runs), source)
+        for statement in _REBUILD_MARTS_SQL:
+            con.execute(statement, params)
+    for run, result in zip(runs, results, strict=True):
+        _register_run(con, run, result)
+
+
+def _apply_batch_flows(con: duckdb.DuckDBPyConnection, source: str, results: list[LoadResult]) -> None:
+    """_apply_flows for every used run of the batch at once."""
+    params = {"source": source}
+    con.execute(_BATCH_DIFF_SQL, params)
+    con.execute("INSERT INTO core.listing_state BY NAME SELECT * EXCLUDE (k) FROM stg_changes")
+    con.execute(
+        "DELETE FROM core.listing_current WHERE source = $source AND listing_id IN "
+        "(SELECT listing_id FROM stg_changes)",
+        params,
+    )
+    con.execute(
+        "INSERT INTO core.listing_current "
+        "SELECT source, listing_id, run_id, observed_at, slots_available, reward_amount FROM stg_changes "
+        "QUALIFY row_number() OVER (PARTITION BY listing_id ORDER BY k DESC) = 1 AND status = 'open'"
+    )
+    # After a used run the open listings are the ones it saw, with the attributes it saw.
+    con.execute(
+        """
+        INSERT INTO core.run_stock
+        WITH open_now AS (
+            SELECT r.run_id, r.started_at, s.slots_available, s.reward_amount, s.reward_currency,
+                   unnest(CASE WHEN len(s.worker_countries) = 0 THEN ['ALL'] ELSE s.worker_countries END)
+                       AS worker_country
+            FROM stg AS s JOIN stg_run AS r USING (ord)
+            WHERE r.k IS NOT NULL
+        )
+        SELECT run_id, $source, started_at, worker_country, count(*), sum(slots_available),
+               sum(CASE WHEN reward_currency = 'USD' THEN slots_available * reward_amount END)
+        FROM open_now GROUP BY run_id, started_at, worker_country
+        """,
+        params,
+    )
+    con.execute(_FLOW_DAY_DELTA_SQL.replace("@LISTING@", "core.listing_recent"))
+    con.execute(_FLOW_DAY_TOTAL_DELTA_SQL.replace("@LISTING@", "core.listing_recent"))
+    counts = dict(con.execute("SELECT run_id, count(*) FROM stg_changes GROUP BY ALL").fetchall())
+    for result in results:
+        result.state_changes = int(counts.get(result.run_id, 0))
 
 
 def pending_manifests(con: duckdb.DuckDBPyConnection, source: str | None = None) -> list[tuple[Path, dict]]:
@@ -684,12 +953,60 @@ def pending_manifests(con: duckdb.DuckDBPyConnection, source: str | None = None)
 
 
 def load_pending(con: duckdb.DuckDBPyConnection, source: str | None = None) -> LoadReport:
-    """Load every pending run; a run that fails is reported and rolled back, the others still load."""
+    """Load every pending run; a run that fails is reported and rolled back, the others still load.
+
+    Each source's pending runs are taken in load order, up to ``batch_runs()`` at a time, as a batch when
+    they can be (see _load_batch) and one at a time otherwise.
+    """
     report = LoadReport()
+    by_source: dict[str, list[tuple[Path, dict]]] = {}
     for path, manifest in pending_manifests(con, source):
-        try:
-            report.results.append(load_run(con, path, manifest))
-        except (LoadError, duckdb.Error) as exc:
-            log.error("could not load %s: %s", path, exc)
-            report.results.append(LoadResult(manifest.get("run_id") or path.name, "failed", error=str(exc)))
+        by_source.setdefault(str(manifest.get("source")), []).append((path, manifest))
+    size = batch_runs()
+    for runs in by_source.values():
+        for start in range(0, len(runs), size):
+            report.results.extend(_load_chunk(con, runs[start:start + size]))
     return report
+
+
+def _failed(path: Path, manifest: dict[str, Any], exc: Exception) -> LoadResult:
+    log.error("could not load %s: %s", path, exc)
+    return LoadResult(manifest.get("run_id") or path.name, "failed", error=str(exc))
+
+
+def _load_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[Path, dict]]) -> list[LoadResult]:
+    """Load consecutive pending runs of one source: checked one by one, then as a batch if possible."""
+    results: dict[int, LoadResult] = {}
+    checked: list[tuple[int, _Run]] = []
+    for i, (path, manifest) in enumerate(chunk):
+        try:
+            run = _check_run(con, path, manifest)
+        except (LoadError, duckdb.Error) as exc:
+            results[i] = _failed(path, manifest, exc)
+            continue
+        if run is None:
+            results[i] = LoadResult(manifest["run_id"], "skipped")
+        else:
+            checked.append((i, run))
+    # A source's first run used for flows is a baseline, compared with nothing: one at a time until then.
+    while checked and _last_used_start(con, checked[0][1].source) is None:
+        i, run = checked.pop(0)
+        results[i] = _load_or_fail(con, run)
+    if len(checked) > 1:
+        try:
+            batch = _load_batch(con, [run for _, run in checked])
+        except (_NotBatchable, duckdb.Error) as exc:
+            log.info("loading %d runs one at a time: %s", len(checked), exc)
+        else:
+            results.update((i, result) for (i, _), result in zip(checked, batch, strict=True))
+            checked = []
+    for i, run in checked:
+        results[i] = _load_or_fail(con, run)
+    return [results[i] for i in sorted(results)]
+
+
+def _load_or_fail(con: duckdb.DuckDBPyConnection, run: _Run) -> LoadResult:
+    try:
+        return _load_checked(con, run)
+    except (LoadError, duckdb.Error) as exc:
+        return _failed(run.manifest_path, run.manifest, exc)
