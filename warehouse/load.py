@@ -404,26 +404,36 @@ def _stage(con: duckdb.DuckDBPyConnection, runs: list[_Run], used: list[bool]) -
         con.execute(_QUARANTINE_SQL, {"path": crawl_quarantine})
 
 
-def _register_run(con: duckdb.DuckDBPyConnection, run: _Run, result: LoadResult) -> None:
-    """The run's rows in core.crawl_run and raw.landing_run: written last, in the run's transaction."""
-    manifest = run.manifest
-    con.execute(
-        "INSERT INTO core.crawl_run VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            run.run_id, run.source, manifest.get("base_url"), manifest.get("clock", "local"), run.started,
-            run.finished, int(manifest.get("pages", 0)), result.items, result.quarantined,
-            int(manifest.get("errors", 0)), int(manifest.get("retries", 0)),
-            manifest.get("finish_reason", "unknown"), manifest.get("status", "failed"),
-            manifest.get("results_reported"), int(manifest.get("results_seen", result.items)),
-            manifest.get("coverage"), manifest.get("hits_available_reported"),
-            result.used_for_flows, result.excluded_reason, datetime.now(UTC),
-        ],
-    )
-    con.execute(
-        "INSERT INTO raw.landing_run VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [run.run_id, run.source, str(run.manifest_path), manifest["items_file"], manifest["items_sha256"],
-         json.dumps(manifest), datetime.now(UTC)],
-    )
+def _register_runs(con: duckdb.DuckDBPyConnection, runs: list[_Run], results: list[LoadResult]) -> None:
+    """The runs' rows in core.crawl_run and raw.landing_run: written last, in the runs' transaction, one
+    statement per table whatever the number of runs (each value a bound parameter)."""
+    now = datetime.now(UTC)
+    crawl_run = [
+        [run.run_id, run.source, m.get("base_url"), m.get("clock", "local"), run.started, run.finished,
+         int(m.get("pages", 0)), result.items, result.quarantined, int(m.get("errors", 0)),
+         int(m.get("retries", 0)), m.get("finish_reason", "unknown"), m.get("status", "failed"),
+         m.get("results_reported"), int(m.get("results_seen", result.items)), m.get("coverage"),
+         m.get("hits_available_reported"), result.used_for_flows, result.excluded_reason, now]
+        for run, result in zip(runs, results, strict=True) for m in [run.manifest]
+    ]
+    landing_run = [
+        [run.run_id, run.source, str(run.manifest_path), run.manifest["items_file"],
+         run.manifest["items_sha256"], json.dumps(run.manifest), now]
+        for run in runs
+    ]
+    for table, rows, types in (("core.crawl_run", crawl_run, _CRAWL_RUN_TYPES),
+                               ("raw.landing_run", landing_run, _LANDING_RUN_TYPES)):
+        columns = list(zip(*rows, strict=True))
+        select = ", ".join(f"unnest(${i}::{t}[])" for i, t in enumerate(types, start=1))
+        con.execute(f"INSERT INTO {table} SELECT {select}", [list(c) for c in columns])  # noqa: S608 (constants)
+
+
+_CRAWL_RUN_TYPES = (
+    "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "TIMESTAMPTZ", "TIMESTAMPTZ", "INTEGER", "INTEGER", "INTEGER",
+    "INTEGER", "INTEGER", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "DOUBLE", "BIGINT", "BOOLEAN", "VARCHAR",
+    "TIMESTAMPTZ",
+)
+_LANDING_RUN_TYPES = ("VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "JSON", "TIMESTAMPTZ")
 
 
 def _count_per_run(con: duckdb.DuckDBPyConnection, results: list[LoadResult]) -> None:
@@ -455,7 +465,7 @@ def _load_in_transaction(con: duckdb.DuckDBPyConnection, run: _Run, result: Load
         log.info("run %s: rebuilding the marts of %s from core", run.run_id, run.source)
         for statement in _REBUILD_MARTS_SQL:
             con.execute(statement, {"source": run.source})
-    _register_run(con, run, result)
+    _register_runs(con, [run], [result])
 
 
 def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_ids: list[str], run_at: datetime) -> bool:
@@ -868,13 +878,16 @@ def _load_batch_in_transaction(con: duckdb.DuckDBPyConnection, source: str, runs
     )
     rebuild = False
     if any(r.items for r in results):
+        # Each listing's latest observation (ties: the later run), found on narrow columns first so the
+        # wide ones (titles, descriptions) are read once, for the one row kept.
         con.execute(
             "CREATE OR REPLACE TEMP TABLE stg_latest AS "
-            "SELECT * EXCLUDE (ord), min(observed_at) OVER w AS first_observed_at, "
-            "arg_min(run_id, ord) OVER w AS first_run_id, "
-            "min(fingerprint) OVER w AS fingerprint_min, max(fingerprint) OVER w AS fingerprint_max "
-            "FROM stg WINDOW w AS (PARTITION BY source, listing_id) "
-            "QUALIFY row_number() OVER (PARTITION BY source, listing_id ORDER BY observed_at DESC, ord DESC) = 1"
+            "WITH per_listing AS (SELECT source, listing_id, arg_max(ord, (observed_at, ord)) AS ord, "
+            "min(observed_at) AS first_observed_at, arg_min(run_id, ord) AS first_run_id, "
+            "min(fingerprint) AS fingerprint_min, max(fingerprint) AS fingerprint_max "
+            "FROM stg GROUP BY source, listing_id) "
+            "SELECT s.* EXCLUDE (ord), p.first_observed_at, p.first_run_id, p.fingerprint_min, p.fingerprint_max "
+            "FROM stg AS s JOIN per_listing AS p USING (source, listing_id, ord)"
         )
         rebuild = _upsert_listings(con, source, [r.run_id for r in runs], runs[0].finished)
         _upsert_requesters(con)
@@ -885,7 +898,7 @@ def _load_batch_in_transaction(con: duckdb.DuckDBPyConnection, source: str, runs
         for statement in _REBUILD_MARTS_SQL:
             con.execute(statement, params)
     for run, result in zip(runs, results, strict=True):
-        _register_run(con, run, result)
+        _register_runs(con, [run], [result])
 
 
 def _apply_batch_flows(con: duckdb.DuckDBPyConnection, source: str, results: list[LoadResult]) -> None:
