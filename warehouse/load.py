@@ -657,44 +657,65 @@ def _apply_flows(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_a
 
 
 # Each run adds what it changed to the day it changed it (mart.*_store, migration 006). Attributes come
-# from the same place the run's comparison took them (the mirror of core.listing).
-_FLOW_DAY_DELTA_SQL = """
-INSERT INTO mart.flow_day_store
-WITH flows AS (
-    SELECT CAST(timezone('UTC', c.observed_at) AS DATE) AS day, c.source,
-           unnest(CASE WHEN len(l.worker_countries) = 0 THEN ['ALL'] ELSE l.worker_countries END)
-               AS worker_country,
-           c.slots_arrived, c.slots_completed, c.slots_expired,
-           CASE WHEN l.reward_currency = 'USD' THEN c.slots_completed * c.reward_amount END AS reward_usd,
+# from the same place the run's comparison took them (the mirror of core.listing). Rewards completed are
+# converted to USD at the ECB rate of the change's day, via EUR, as mart.daily_region_task converts
+# (migration 004): NULL when the rate is unknown (migration 010 converted the stores' history).
+_FLOWS_USD_CTES = """
+flows AS (
+    SELECT CAST(timezone('UTC', c.observed_at) AS DATE) AS day, c.source, l.reward_currency,
+           l.worker_countries, c.slots_arrived, c.slots_completed, c.slots_expired,
+           c.slots_completed * c.reward_amount AS reward_completed,
            c.flow_basis LIKE 'vanished%' AS vanished
-    FROM stg_changes AS c JOIN @LISTING@ AS l USING (source, listing_id)
+    FROM @CHANGES@ AS c JOIN @LISTING@ AS l USING (source, listing_id)
+    @WHERE@
+),
+rates AS (
+    SELECT day, reward_currency,
+           CAST(ref.units_per_eur(reward_currency, day) AS DOUBLE) AS ccy_per_eur,
+           CAST(ref.units_per_eur('USD', day) AS DOUBLE) AS usd_per_eur
+    FROM (SELECT DISTINCT day, reward_currency FROM flows WHERE reward_currency <> 'USD')
+),
+flows_usd AS (
+    SELECT f.*,
+           CASE WHEN f.reward_currency = 'USD' THEN f.reward_completed
+                ELSE CAST(CAST(f.reward_completed AS DOUBLE) / r.ccy_per_eur * r.usd_per_eur AS DECIMAL(18, 6))
+           END AS reward_completed_usd
+    FROM flows AS f LEFT JOIN rates AS r USING (day, reward_currency)
 )
+"""
+_FLOW_DAY_SELECT = """
 SELECT day, source, worker_country, coalesce(sum(slots_arrived), 0), coalesce(sum(slots_completed), 0),
-       coalesce(sum(slots_expired), 0),
-       sum(reward_usd), count(*) FILTER (WHERE vanished)
-FROM flows GROUP BY ALL
+       coalesce(sum(slots_expired), 0), sum(reward_completed_usd), count(*) FILTER (WHERE vanished)
+FROM (SELECT *, unnest(CASE WHEN len(worker_countries) = 0 THEN ['ALL'] ELSE worker_countries END)
+                    AS worker_country
+      FROM flows_usd)
+GROUP BY day, source, worker_country
+"""
+_FLOW_DAY_TOTAL_SELECT = """
+SELECT day, source, coalesce(sum(slots_arrived), 0), coalesce(sum(slots_completed), 0),
+       coalesce(sum(slots_expired), 0), sum(reward_completed_usd)
+FROM flows_usd GROUP BY day, source
+"""
+_ADD_REWARD = (
+    "reward_completed_usd = CASE WHEN reward_completed_usd IS NULL AND EXCLUDED.reward_completed_usd IS NULL "
+    "THEN NULL ELSE coalesce(reward_completed_usd, 0) + coalesce(EXCLUDED.reward_completed_usd, 0) END"
+)
+_RUN_CTES = _FLOWS_USD_CTES.replace("@CHANGES@", "stg_changes").replace("@WHERE@", "")
+_FLOW_DAY_DELTA_SQL = "INSERT INTO mart.flow_day_store WITH" + _RUN_CTES + _FLOW_DAY_SELECT + """
 ON CONFLICT (day, source, worker_country) DO UPDATE SET
     slots_arrived = slots_arrived + EXCLUDED.slots_arrived,
     slots_completed = slots_completed + EXCLUDED.slots_completed,
     slots_expired = slots_expired + EXCLUDED.slots_expired,
-    reward_completed_usd = CASE WHEN reward_completed_usd IS NULL AND EXCLUDED.reward_completed_usd IS NULL
-        THEN NULL ELSE coalesce(reward_completed_usd, 0) + coalesce(EXCLUDED.reward_completed_usd, 0) END,
+    @ADD_REWARD@,
     vanished_listings = vanished_listings + EXCLUDED.vanished_listings
-"""
-_FLOW_DAY_TOTAL_DELTA_SQL = """
-INSERT INTO mart.flow_day_total_store
-SELECT CAST(timezone('UTC', c.observed_at) AS DATE), c.source,
-       coalesce(sum(c.slots_arrived), 0), coalesce(sum(c.slots_completed), 0), coalesce(sum(c.slots_expired), 0),
-       sum(CASE WHEN l.reward_currency = 'USD' THEN c.slots_completed * c.reward_amount END)
-FROM stg_changes AS c JOIN @LISTING@ AS l USING (source, listing_id)
-GROUP BY ALL
+""".replace("@ADD_REWARD@", _ADD_REWARD)
+_FLOW_DAY_TOTAL_DELTA_SQL = "INSERT INTO mart.flow_day_total_store WITH" + _RUN_CTES + _FLOW_DAY_TOTAL_SELECT + """
 ON CONFLICT (day, source) DO UPDATE SET
     slots_arrived = slots_arrived + EXCLUDED.slots_arrived,
     slots_completed = slots_completed + EXCLUDED.slots_completed,
     slots_expired = slots_expired + EXCLUDED.slots_expired,
-    reward_completed_usd = CASE WHEN reward_completed_usd IS NULL AND EXCLUDED.reward_completed_usd IS NULL
-        THEN NULL ELSE coalesce(reward_completed_usd, 0) + coalesce(EXCLUDED.reward_completed_usd, 0) END
-"""
+    @ADD_REWARD@
+""".replace("@ADD_REWARD@", _ADD_REWARD)
 _NEW_DAY_DELTA_SQL = """
 INSERT INTO mart.new_day_store
 SELECT CAST(timezone('UTC', first_seen_at) AS DATE), source, worker_country, count(*)
@@ -704,29 +725,15 @@ FROM (SELECT first_seen_at, source,
 GROUP BY ALL
 ON CONFLICT (day, source, worker_country) DO UPDATE SET listings_new = listings_new + EXCLUDED.listings_new
 """
-# The marts of one source recomputed from core: the statements of migration 006's backfill.
+# The marts of one source recomputed from core, as migration 006 backfilled them (with 010's conversion).
+_REBUILD_CTES = (_FLOWS_USD_CTES.replace("@CHANGES@", "core.listing_state").replace("@LISTING@", "core.listing")
+                 .replace("@WHERE@", "WHERE c.source = $source"))
 _REBUILD_MARTS_SQL = (
     "DELETE FROM mart.flow_day_store WHERE source = $source",
     "DELETE FROM mart.flow_day_total_store WHERE source = $source",
     "DELETE FROM mart.new_day_store WHERE source = $source",
-    """INSERT INTO mart.flow_day_store
-    SELECT CAST(timezone('UTC', s.observed_at) AS DATE), s.source, r.worker_country,
-           coalesce(sum(s.slots_arrived), 0), coalesce(sum(s.slots_completed), 0), coalesce(sum(s.slots_expired), 0),
-           sum(CASE WHEN l.reward_currency = 'USD' THEN s.slots_completed * s.reward_amount END),
-           count(*) FILTER (WHERE s.flow_basis LIKE 'vanished%')
-    FROM core.listing_state AS s
-    JOIN core.listing AS l USING (source, listing_id)
-    JOIN core.listing_worker_region AS r USING (source, listing_id)
-    WHERE s.source = $source
-    GROUP BY ALL""",
-    """INSERT INTO mart.flow_day_total_store
-    SELECT CAST(timezone('UTC', s.observed_at) AS DATE), s.source,
-           coalesce(sum(s.slots_arrived), 0), coalesce(sum(s.slots_completed), 0), coalesce(sum(s.slots_expired), 0),
-           sum(CASE WHEN l.reward_currency = 'USD' THEN s.slots_completed * s.reward_amount END)
-    FROM core.listing_state AS s
-    JOIN core.listing AS l USING (source, listing_id)
-    WHERE s.source = $source
-    GROUP BY ALL""",
+    "INSERT INTO mart.flow_day_store WITH" + _REBUILD_CTES + _FLOW_DAY_SELECT,
+    "INSERT INTO mart.flow_day_total_store WITH" + _REBUILD_CTES + _FLOW_DAY_TOTAL_SELECT,
     """INSERT INTO mart.new_day_store
     SELECT CAST(timezone('UTC', l.first_seen_at) AS DATE), l.source, r.worker_country, count(*)
     FROM core.listing AS l
