@@ -23,7 +23,7 @@ OLI_MAP = FIXTURES / "oli" / "countries_regions.txt"
 EU27 = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT",
         "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
 # Countries of the simulator and fixtures with no sourced minimum wage yet (docs/reference-data.md).
-DOCUMENTED_MISSING = {"VE"}
+DOCUMENTED_MISSING: set[str] = set()
 
 
 def _fresh() -> duckdb.DuckDBPyConnection:
@@ -235,10 +235,26 @@ def test_every_eu_member_has_a_row_and_those_without_a_minimum_wage_say_so(con):
     assert all("no national minimum wage" in r[2] for r in rows if r[1] is None)
 
 
+def _fixture_countries() -> set[str]:
+    """Employer countries of the Freelancer fixture (ISO codes) and client countries of the Upwork one (names)."""
+    import json
+
+    import pycountry
+
+    users = json.loads((FIXTURES / "freelancer" / "projects_active_2021-09-20.json").read_text())["result"]["users"]
+    codes = {u["location"]["country"]["code"].upper() for u in users.values()
+             if (u.get("location") or {}).get("country", {}).get("code")}
+    jobs = json.loads((FIXTURES / "upwork" / "rss_jobs_parsed_2022-06.json").read_text())
+    codes |= {pycountry.countries.lookup(j["country"]).alpha_2 for j in jobs if j["country"]}
+    return codes
+
+
 def test_simulator_and_fixture_countries_are_covered_or_documented_missing(con):
+    from simulator.freelance import COUNTRIES
     from simulator.market import WORKER_COUNTRIES
 
-    wanted = {c for c, _, _ in WORKER_COUNTRIES} | {"AT", "CH", "BD", "NL", "BE"}
+    wanted = {c for c, _, _ in WORKER_COUNTRIES} | {c[0] for c in COUNTRIES} | _fixture_countries()
+    assert {"AE", "NG", "ZA", "VN", "UA", "NO", "TH", "KR", "JP", "GE", "KZ", "EG", "VE"} <= wanted
     present = {r[0] for r in con.execute("SELECT DISTINCT country_iso2 FROM ref.minimum_wage").fetchall()}
     assert wanted - present == DOCUMENTED_MISSING
     docs = (Path(__file__).resolve().parents[1] / "docs" / "reference-data.md").read_text()
@@ -293,6 +309,43 @@ def test_countries_without_a_single_national_minimum_have_a_null_row_and_sourced
     assert _one(con, "SELECT valid_from_basis FROM ref.minimum_wage WHERE subdivision_code = 'CH-JU'") == "in_force_on"
     # PKR and BDT have no ECB rate: the comparison must give NULL, not a made-up conversion.
     assert reference.convert(con, 37000, "PKR", "EUR", date(2025, 1, 2)) is None
+
+
+def test_new_national_minimums_convert_from_the_published_amount_and_stated_hours(con):
+    def rate(cc: str, day: str, sub: str | None = None):
+        return con.execute(
+            "SELECT hourly_amount, currency, published_amount, published_period FROM ref.minimum_wage "
+            "WHERE country_iso2 = ? AND coalesce(subdivision_code, '') = ? AND valid_from <= CAST(? AS DATE) "
+            "AND coalesce(valid_to, DATE '9999-12-31') >= CAST(? AS DATE)", [cc, sub or "", day, day]).fetchall()
+
+    # Hand-checked: monthly x 12 / (52 x weekly hours), or the stated monthly or daily divisor.
+    assert rate("NG", "2025-06-01") == [(Decimal("403.8462"), "NGN", Decimal("70000"), "month")]  # 840000/2080
+    assert rate("NG", "2022-06-17")[0][0] == Decimal("173.0769")  # N30,000 until the 2024 Act
+    assert rate("KZ", "2026-02-01")[0][0] == Decimal("490.3846")  # 85,000 x 12 / 2080
+    assert rate("EG", "2025-06-01")[0][0] == Decimal("33.6538")  # 7,000 x 12 / (52 x 48) = 84000/2496
+    assert rate("GE", "2022-06-17")[0][0] == Decimal("0.1154")  # 20 x 12 / 2080
+    assert rate("VE", "2024-01-02")[0][0] == Decimal("0.5417")  # 130 / (30 days x 8 h)
+    assert rate("TH", "2025-08-01", "TH-10")[0][0] == Decimal("50.0000")  # 400 baht / 8 h
+    # Hourly rates as published; Ukraine's budget law states the hourly amount beside the monthly one.
+    assert rate("KR", "2025-06-01")[0][:2] == (Decimal("10030.0000"), "KRW")
+    assert rate("ZA", "2024-12-31")[0][:2] == (Decimal("27.5800"), "ZAR")
+    assert rate("ZA", "2025-03-01")[0][0] == Decimal("28.7900")
+    assert rate("UA", "2024-03-31")[0][0] == Decimal("42.6000") and rate("UA", "2024-04-01")[0][0] == Decimal("48.0000")
+    note = _one(con, "SELECT note FROM ref.minimum_wage WHERE country_iso2 = 'EG' AND valid_from = DATE '2025-03-01'")
+    assert note.startswith("Hourly = 7000 EGP per month x 12 / (52 x 48 h per week).") and "art. 80" in note
+
+
+def test_regional_and_sectoral_systems_have_a_null_national_row_that_says_why(con):
+    rows = {r[0]: r[1:] for r in con.execute(
+        "SELECT country_iso2, hourly_amount, note FROM ref.minimum_wage "
+        "WHERE country_iso2 IN ('JP', 'VN', 'TH', 'NO', 'AE') AND subdivision_code IS NULL").fetchall()}
+    assert set(rows) == {"JP", "VN", "TH", "NO", "AE"}
+    assert all(amount is None for amount, _ in rows.values())
+    assert all(rows[c][1].startswith("No hourly amount. No single national statutory minimum") for c in ("JP", "VN", "TH"))
+    assert rows["NO"][1].startswith("No hourly amount. No statutory national minimum wage")
+    assert rows["AE"][1].startswith("No hourly amount. No general statutory minimum wage")
+    # Bangkok's daily rates are a subdivision row: the marts never take them for Thailand as a whole.
+    assert _one(con, "SELECT count(*) FROM ref.minimum_wage WHERE subdivision_code = 'TH-10'") == 5
 
 
 def test_a_minimum_wage_for_an_unknown_subdivision_is_refused(tmp_path, monkeypatch):
