@@ -7,13 +7,21 @@ Rules kept here so no page can break them:
 - every query is a constant SQL string with ``?`` parameters: nothing is built from user input or
   scraped text;
 - results are cached as DataFrames keyed by the snapshot's path and modification time, so a new
-  publish shows up at once, and for at most 60 seconds anyway.
+  publish shows up at once, and for at most 60 seconds anyway;
+- no query's cost grows with the length of history: what grows with it (crawls, their stock, days,
+  listings) is read for a period of UTC days that the page passes as parameters (by default the last
+  ``DEFAULT_PERIOD_DAYS`` days ending with the newest crawl in the snapshot, never the wall clock; at
+  most ``MAX_PERIOD_DAYS``), long periods are thinned to hours or days, and lists are capped. What is
+  left scans one row per crawl (``core.crawl_run``: ~35,000 rows a year, a few milliseconds) or the
+  quarantine, which only grows with refused records. Exception: the OLI comparison reads whole daily
+  series (its 28-day averages and base period need them), one row per day and occupation.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +32,18 @@ from observatory import config
 from warehouse.publish import open_snapshot
 
 CACHE_TTL_S = 60
+
+# The period of UTC days a page shows (see the module docstring).
+DEFAULT_PERIOD_DAYS = 7
+MAX_PERIOD_DAYS = 366
+# The "available over time" series: every crawl used for flows up to this many days ...
+EVERY_CRAWL_MAX_DAYS = 7
+# ... then the last crawl used for flows of each hour up to this many, then of each UTC day.
+HOURLY_MAX_DAYS = 62
+# The headline figures look for the last full day this many days back from the source's newest crawl.
+HEADLINE_LOOKBACK_DAYS = 7
+# At most this many crawl runs are listed (newest first); the counts cover the whole period.
+MAX_RUNS_LISTED = 1000
 
 NO_SNAPSHOT_HELP = (
     "No published snapshot of the warehouse was found at `{path}`.\n\n"
@@ -61,6 +81,60 @@ def require_snapshot() -> tuple[str, int]:
     return key
 
 
+@dataclass(frozen=True)
+class Period:
+    """UTC days ``first_day`` to ``last_day``, both included: [start, end) in time."""
+
+    first_day: date
+    last_day: date
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time(), UTC)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last_day + timedelta(days=1), time(), UTC)
+
+    def label(self) -> str:
+        if self.days == 1:
+            return f"{self.first_day:%Y-%m-%d} (1 UTC day)"
+        return f"{self.first_day:%Y-%m-%d} to {self.last_day:%Y-%m-%d} ({self.days} UTC days)"
+
+
+def utc_day(ts: Any) -> date:
+    """The UTC day of a timestamp (a naive one is taken as UTC)."""
+    t = pd.Timestamp(ts)
+    return (t.tz_convert(UTC) if t.tzinfo else t).date()
+
+
+def default_period(first_crawl: Any, newest_crawl: Any, days: int = DEFAULT_PERIOD_DAYS) -> Period:
+    """The last ``days`` UTC days ending with the day of the newest crawl (not before the first crawl)."""
+    last = utc_day(newest_crawl)
+    first = max(utc_day(first_crawl), last - timedelta(days=days - 1))
+    return Period(first, last)
+
+
+def clip_period(first_day: date, last_day: date) -> tuple[Period, bool]:
+    """The period, ordered and cut to its last MAX_PERIOD_DAYS days; (period, whether it was cut)."""
+    first_day, last_day = min(first_day, last_day), max(first_day, last_day)
+    earliest = last_day - timedelta(days=MAX_PERIOD_DAYS - 1)
+    return Period(max(first_day, earliest), last_day), first_day < earliest
+
+
+def stock_resolution(period: Period) -> tuple[str | None, str]:
+    """(time_bucket interval or None for every crawl, words) for the stock series over ``period``."""
+    if period.days <= EVERY_CRAWL_MAX_DAYS:
+        return None, "every crawl used for flows"
+    if period.days <= HOURLY_MAX_DAYS:
+        return "1 hour", "the last crawl used for flows of each hour"
+    return "1 day", "the last crawl used for flows of each UTC day"
+
+
 def _query(snapshot: str, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
     con = open_snapshot(Path(snapshot))
     try:
@@ -85,6 +159,30 @@ def manifest(snapshot: str) -> dict[str, Any]:
 def sources(snapshot: str, mtime: int) -> pd.DataFrame:
     """Every source with at least one loaded crawl."""
     return _query(snapshot, "SELECT DISTINCT source FROM core.crawl_run ORDER BY source")
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def source_spans(snapshot: str, mtime: int) -> pd.DataFrame:
+    """Per source: its first and newest crawl (any outcome), what a page's period can span."""
+    return _query(snapshot, """
+        SELECT source, min(started_at) AS first_crawl_at, max(started_at) AS newest_crawl_at
+        FROM core.crawl_run
+        GROUP BY source
+        ORDER BY source
+    """)
+
+
+def _period(snapshot: str, mtime: int, source: str | None, first_day: date | None,
+            last_day: date | None) -> Period:
+    """The period asked for, or (either day missing) the default period of the source (None: all)."""
+    if first_day is not None and last_day is not None:
+        return clip_period(first_day, last_day)[0]
+    spans = source_spans(snapshot, mtime)
+    if source is not None:
+        spans = spans[spans["source"] == source]
+    if spans.empty:  # nothing crawled: any period finds nothing
+        return Period(date(1970, 1, 1), date(1970, 1, 1))
+    return default_period(spans["first_crawl_at"].min(), spans["newest_crawl_at"].max())
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
@@ -122,62 +220,144 @@ def current_stock(snapshot: str, mtime: int, source: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def crawl_volume(snapshot: str, mtime: int, source: str) -> pd.DataFrame:
-    """Stock per crawl used for flows x worker country (the 'HITs available over time' series)."""
+def crawl_volume(snapshot: str, mtime: int, source: str, first_day: date | None = None,
+                 last_day: date | None = None) -> pd.DataFrame:
+    """Stock per crawl used for flows x worker country over a period (the 'HITs available over time' series).
+
+    Over more than EVERY_CRAWL_MAX_DAYS days, one crawl per hour (then per UTC day) is kept: the last one
+    used for flows in it, with all its countries (a stock is a level at a time: it is sampled, never
+    summed or averaged over crawls). ``crawls_in_period`` says how many crawls that hour or day had.
+    """
+    period = _period(snapshot, mtime, source, first_day, last_day)
+    bucket, _ = stock_resolution(period)
+    # mart.crawl_volume's rows (core.run_stock joined with the crawls used for flows), with both sides
+    # bounded by the period (a stock's observed_at is its crawl's started_at), so the join does not read
+    # every crawl of history.
     return _query(snapshot, """
-        SELECT observed_at, worker_country,
-               CAST(listings_open AS BIGINT) AS listings_open,
-               CAST(slots_available AS BIGINT) AS slots_available,
-               CAST(reward_available_usd AS DOUBLE) AS reward_available_usd,
-               CAST(coverage AS DOUBLE) AS coverage
-        FROM mart.crawl_volume
-        WHERE source = ?
-        ORDER BY observed_at, worker_country
-    """, [source])
+        WITH stock AS (
+            SELECT s.run_id, s.observed_at, s.worker_country, s.listings_open, s.slots_available,
+                   s.reward_available_usd, r.coverage
+            FROM core.run_stock AS s
+            JOIN core.crawl_run AS r USING (run_id, source)
+            WHERE s.source = ? AND s.observed_at >= ? AND s.observed_at < ?
+              AND r.used_for_flows AND r.started_at >= ? AND r.started_at < ?
+        ),
+        crawls AS (
+            -- a NULL interval makes every crawl its own period
+            SELECT DISTINCT run_id, observed_at,
+                   coalesce(time_bucket(CAST(? AS INTERVAL), timezone('UTC', observed_at)),
+                            timezone('UTC', observed_at)) AS period
+            FROM stock
+        ),
+        shown AS (
+            SELECT period, max_by(run_id, observed_at) AS run_id, count(*) AS crawls_in_period
+            FROM crawls
+            GROUP BY period
+        )
+        SELECT s.observed_at, s.worker_country,
+               CAST(s.listings_open AS BIGINT) AS listings_open,
+               CAST(s.slots_available AS BIGINT) AS slots_available,
+               CAST(s.reward_available_usd AS DOUBLE) AS reward_available_usd,
+               CAST(s.coverage AS DOUBLE) AS coverage,
+               CAST(h.crawls_in_period AS BIGINT) AS crawls_in_period
+        FROM stock AS s
+        JOIN shown AS h USING (run_id)
+        ORDER BY s.observed_at, s.worker_country
+    """, [source, period.start, period.end, period.start, period.end, bucket])
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def daily_volume(snapshot: str, mtime: int, source: str) -> pd.DataFrame:
-    """Per UTC day x worker country. Never sum across worker_country: multi-country listings repeat."""
+def daily_volume(snapshot: str, mtime: int, source: str, first_day: date | None = None,
+                 last_day: date | None = None) -> pd.DataFrame:
+    """Flows and new listings per UTC day x worker country over a period. Never sum across worker_country.
+
+    The flow columns of mart.daily_volume, read from the per-day stores that view reads (migration 008),
+    restricted to the period before anything is joined: the view itself aggregates every crawl's stock
+    of all history first. Days with neither flows nor new listings have no row (the view shows zeros).
+    The stock over time is crawl_volume's.
+    """
+    period = _period(snapshot, mtime, source, first_day, last_day)
     return _query(snapshot, """
+        WITH flow_day AS (
+            SELECT day, worker_country, slots_arrived, slots_completed, slots_expired, reward_completed_usd,
+                   vanished_listings
+            FROM mart.flow_day_store
+            WHERE source = ? AND day >= ? AND day <= ?
+        ),
+        new_day AS (
+            SELECT day, worker_country, listings_new
+            FROM mart.new_day_store
+            WHERE source = ? AND day >= ? AND day <= ?
+        )
         SELECT day, worker_country,
-               CAST(listings_new AS BIGINT) AS listings_new,
-               CAST(listings_open AS BIGINT) AS listings_open,
-               CAST(slots_available AS BIGINT) AS slots_available,
-               CAST(slots_arrived AS BIGINT) AS slots_arrived,
-               CAST(slots_completed AS BIGINT) AS slots_completed,
-               CAST(slots_expired AS BIGINT) AS slots_expired,
-               CAST(reward_completed_usd AS DOUBLE) AS reward_completed_usd,
-               CAST(vanished_listings AS BIGINT) AS vanished_listings,
-               CAST(crawls_used AS BIGINT) AS crawls_used
-        FROM mart.daily_volume
-        WHERE source = ?
+               CAST(coalesce(n.listings_new, 0) AS BIGINT) AS listings_new,
+               CAST(coalesce(f.slots_arrived, 0) AS BIGINT) AS slots_arrived,
+               CAST(coalesce(f.slots_completed, 0) AS BIGINT) AS slots_completed,
+               CAST(coalesce(f.slots_expired, 0) AS BIGINT) AS slots_expired,
+               CAST(coalesce(f.reward_completed_usd, 0) AS DOUBLE) AS reward_completed_usd,
+               CAST(coalesce(f.vanished_listings, 0) AS BIGINT) AS vanished_listings
+        FROM flow_day AS f
+        FULL JOIN new_day AS n USING (day, worker_country)
         ORDER BY day, worker_country
-    """, [source])
+    """, [source, period.first_day, period.last_day] * 2)
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def daily_volume_total(snapshot: str, mtime: int, source: str) -> pd.DataFrame:
-    """Per UTC day, each listing once."""
+def daily_volume_total(snapshot: str, mtime: int, source: str, first_day: date | None = None,
+                       last_day: date | None = None) -> pd.DataFrame:
+    """Per UTC day over a period, each listing once: mart.daily_volume_total's rows for those days.
+
+    Computed as that view is (migration 006: the flow store, full-joined with the day's crawls), with
+    the crawls bounded by their start time, so only the period's crawls are read, not all of history's.
+    """
+    period = _period(snapshot, mtime, source, first_day, last_day)
     return _query(snapshot, """
+        WITH flows AS (
+            SELECT day, slots_arrived, slots_completed, slots_expired, reward_completed_usd
+            FROM mart.flow_day_total_store
+            WHERE source = ? AND day >= ? AND day <= ?
+        ),
+        runs AS (
+            SELECT CAST(timezone('UTC', started_at) AS DATE) AS day,
+                   count(*) FILTER (WHERE used_for_flows) AS crawls_used,
+                   count(*) AS crawls,
+                   min(coverage) AS min_coverage
+            FROM core.crawl_run
+            WHERE source = ? AND started_at >= ? AND started_at < ?
+            GROUP BY ALL
+        )
         SELECT day,
-               CAST(slots_arrived AS BIGINT) AS slots_arrived,
-               CAST(slots_completed AS BIGINT) AS slots_completed,
-               CAST(slots_expired AS BIGINT) AS slots_expired,
-               CAST(reward_completed_usd AS DECIMAL(18, 6)) AS reward_completed_usd,
-               CAST(crawls_used AS BIGINT) AS crawls_used,
-               CAST(crawls AS BIGINT) AS crawls,
-               CAST(min_coverage AS DOUBLE) AS min_coverage
-        FROM mart.daily_volume_total
-        WHERE source = ?
+               CAST(coalesce(f.slots_arrived, 0) AS BIGINT) AS slots_arrived,
+               CAST(coalesce(f.slots_completed, 0) AS BIGINT) AS slots_completed,
+               CAST(coalesce(f.slots_expired, 0) AS BIGINT) AS slots_expired,
+               CAST(coalesce(f.reward_completed_usd, 0) AS DECIMAL(18, 6)) AS reward_completed_usd,
+               CAST(coalesce(r.crawls_used, 0) AS BIGINT) AS crawls_used,
+               CAST(coalesce(r.crawls, 0) AS BIGINT) AS crawls,
+               CAST(r.min_coverage AS DOUBLE) AS min_coverage
+        FROM flows AS f
+        FULL JOIN runs AS r USING (day)
         ORDER BY day
-    """, [source])
+    """, [source, period.first_day, period.last_day, source, period.start, period.end])
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def latest_listings(snapshot: str, mtime: int, source: str, limit: int = 25) -> pd.DataFrame:
-    """The listings first seen most recently, with their tasks available if still open."""
+def latest_listings(snapshot: str, mtime: int, source: str, first_day: date | None = None,
+                    last_day: date | None = None, limit: int = 25) -> pd.DataFrame:
+    """The listings first seen most recently within a period, with their tasks available if still open.
+
+    The bound on first_seen_at lets DuckDB skip the row groups of core.listing outside the period (it is
+    written in first-seen order), so the query reads the period's listings, not all of history.
+    """
+    period = _period(snapshot, mtime, source, first_day, last_day)
     return _query(snapshot, """
+        WITH newest AS (
+            SELECT source, listing_id, title, reward_amount, reward_currency, pay_basis, worker_countries,
+                   first_seen_at, last_seen_at
+            FROM core.listing
+            WHERE source = ? AND first_seen_at >= ? AND first_seen_at < ?
+            ORDER BY first_seen_at DESC, last_seen_at DESC, listing_id
+            LIMIT ?
+        )
         SELECT l.title,
                CAST(l.reward_amount AS DOUBLE) AS reward_amount,
                l.reward_currency,
@@ -189,27 +369,49 @@ def latest_listings(snapshot: str, mtime: int, source: str, limit: int = 25) -> 
                l.first_seen_at,
                l.last_seen_at,
                l.listing_id
-        FROM core.listing AS l
+        FROM newest AS l
         LEFT JOIN core.listing_current AS c USING (source, listing_id)
-        WHERE l.source = ?
         ORDER BY l.first_seen_at DESC, l.last_seen_at DESC, l.listing_id
-        LIMIT ?
-    """, [source, limit])
+    """, [source, period.start, period.end, limit])
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def crawl_runs(snapshot: str, mtime: int) -> pd.DataFrame:
+def crawl_runs(snapshot: str, mtime: int, source: str | None = None, first_day: date | None = None,
+               last_day: date | None = None, limit: int = MAX_RUNS_LISTED) -> pd.DataFrame:
+    """The newest ``limit`` crawl runs started within a period, of one source (None: every source)."""
+    period = _period(snapshot, mtime, source, first_day, last_day)
     return _query(snapshot, """
         SELECT run_id, source, started_at, finished_at, status, coverage, used_for_flows, excluded_reason,
                results_seen, results_reported, items, quarantined, pages, errors, retries, finish_reason
         FROM core.crawl_run
+        WHERE (CAST(? AS VARCHAR) IS NULL OR source = ?) AND started_at >= ? AND started_at < ?
         ORDER BY started_at DESC, run_id
-    """)
+        LIMIT ?
+    """, [source, source, period.start, period.end, limit])
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def crawl_run_counts(snapshot: str, mtime: int, source: str | None = None, first_day: date | None = None,
+                     last_day: date | None = None) -> pd.DataFrame:
+    """Crawls started within a period (one source or all): loaded, used for flows, failed, records quarantined."""
+    period = _period(snapshot, mtime, source, first_day, last_day)
+    return _query(snapshot, """
+        SELECT CAST(count(*) AS BIGINT) AS crawls,
+               CAST(count(*) FILTER (WHERE used_for_flows) AS BIGINT) AS used_for_flows,
+               CAST(count(*) FILTER (WHERE status = 'failed') AS BIGINT) AS failed,
+               CAST(coalesce(sum(quarantined), 0) AS BIGINT) AS quarantined
+        FROM core.crawl_run
+        WHERE (CAST(? AS VARCHAR) IS NULL OR source = ?) AND started_at >= ? AND started_at < ?
+    """, [source, source, period.start, period.end])
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def quarantine_counts(snapshot: str, mtime: int) -> pd.DataFrame:
-    """Records refused at crawl or load, counted by source, stage and reason (never the records)."""
+    """Records refused at crawl or load, counted by source, stage and reason (never the records), all history.
+
+    Not windowed: a run that could not be loaded has no crawl time, and the table only grows with
+    refused records, not with crawls.
+    """
     return _query(snapshot, """
         SELECT source, stage, reason, count(*) AS records, count(DISTINCT run_id) AS runs
         FROM raw.quarantine
@@ -295,6 +497,36 @@ def source_picker(options: list[str], *, allow_all: bool = False) -> str | None:
     return None if picked == "All sources" else picked
 
 
+def period_picker(spans: pd.DataFrame, source: str | None) -> tuple[Period, str]:
+    """A period of UTC days in the sidebar, within the crawls of ``source`` (None: of every source).
+
+    Returns the period and a sentence saying which period is shown (Markdown, dates only). The default
+    ends with the newest crawl in the snapshot, never with the wall clock.
+    """
+    rows = spans if source is None else spans[spans["source"] == source]
+    first_crawl, newest_crawl = rows["first_crawl_at"].min(), rows["newest_crawl_at"].max()
+    default = default_period(first_crawl, newest_crawl)
+    picked = st.sidebar.date_input(
+        "Period (UTC days)", value=(default.first_day, default.last_day),
+        min_value=utc_day(first_crawl), max_value=utc_day(newest_crawl), format="YYYY-MM-DD",
+        help=f"First and last UTC day shown. Default: the last {DEFAULT_PERIOD_DAYS} days up to the newest "
+             f"crawl; at most {MAX_PERIOD_DAYS} days. Long periods show the stock hourly or daily.",
+    )
+    days = [d for d in (picked if isinstance(picked, (tuple, list)) else [picked]) if d is not None]
+    period, cut = clip_period(days[0], days[-1]) if days else (default, False)
+    whose = "this source's" if source is not None else "the"
+    text = f"Period shown: **{period.label()}**"
+    if period == default and period.days == DEFAULT_PERIOD_DAYS:
+        text += (f" (the default: the last {DEFAULT_PERIOD_DAYS} days up to {whose} newest crawl, "
+                 f"{fmt_utc(newest_crawl)})")
+    elif period == default:
+        text += (f" (the default: every day from {whose} first crawl to the newest, "
+                 f"{fmt_utc(newest_crawl)}; at most the last {DEFAULT_PERIOD_DAYS} days)")
+    if cut:
+        text += f"; a period is at most {MAX_PERIOD_DAYS} days, so it starts on {period.first_day:%Y-%m-%d}"
+    return period, text + "."
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -314,16 +546,18 @@ def mart_params(snapshot: str, mtime: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def region_task_keys(snapshot: str, mtime: int, source: str) -> pd.DataFrame:
-    """The (day, region_kind, task_type) combinations with volume or pay rows for a source (the pickers)."""
+def region_task_keys(snapshot: str, mtime: int, source: str, first_day: date | None = None,
+                     last_day: date | None = None) -> pd.DataFrame:
+    """The (day, region_kind, task_type) combinations with volume or pay rows for a source, within a period."""
+    period = _period(snapshot, mtime, source, first_day, last_day)
     return _query(snapshot, """
         SELECT DISTINCT day, region_kind, task_type, true AS has_volume, false AS has_wages
-        FROM mart.daily_region_task WHERE source = ?
+        FROM mart.daily_region_task WHERE source = ? AND day >= ? AND day <= ?
         UNION ALL
         SELECT DISTINCT day, region_kind, task_type, false, true
-        FROM mart.daily_wages WHERE source = ?
+        FROM mart.daily_wages WHERE source = ? AND day >= ? AND day <= ?
         ORDER BY 1, 2, 3
-    """, [source, source])
+    """, [source, period.first_day, period.last_day, source, period.first_day, period.last_day])
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)

@@ -105,6 +105,10 @@ def test_overview_in_chromium(dashboard_url: str, browser, tmp_path: Path) -> No
     time.sleep(1.5)
 
     assert "Traceback" not in " ".join(_texts(browser, "body"))
+    # The page says which period it shows, and the sidebar lets the reader pick another one.
+    assert any("Period shown: 2026-09-01 to 2026-09-02 (2 UTC days)" in t for t in _texts(browser, "p")), \
+        _texts(browser, "p")
+    assert _texts(browser, '[data-testid="stSidebar"] [data-testid="stDateInput"]')
     assert not _texts(browser, '[data-testid="stException"]')
     # The scraped title never became markup: no alert, no injected script element carrying it.
     try:

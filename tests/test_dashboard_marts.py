@@ -112,7 +112,9 @@ def _mart(snap: Path, sql: str, params: list[Any]) -> pd.DataFrame:
 
 def test_pay_page_shows_the_marts_percentiles_shares_and_parameters(snapshot: Path) -> None:
     at = _page("views/wages.py")
-    at.sidebar.selectbox[1].set_value(DAY1).run()  # [0] is the source
+    # The day defaults to the newest with figures (day 33); only that day's keys are read.
+    assert at.sidebar.date_input[0].value == DAY1 + timedelta(days=33)
+    at.sidebar.date_input[0].set_value(DAY1).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox[0].value == "survey"
     shown = _table(at, "median (p50)").set_index("region")
@@ -200,4 +202,20 @@ def test_oli_page_explains_how_to_import(home: Path) -> None:
 def test_without_a_snapshot_the_pages_explain(home: Path, page: str) -> None:
     at = _page(page)
     assert at.info and "observatory demo" in at.info[0].value
+    assert not at.dataframe
+
+
+def test_pay_page_reads_one_day_at_a_time(snapshot: Path) -> None:
+    """The day picker's keys come from one day (or the default week), never from all of history."""
+    from dashboard import data
+
+    keys = data.region_task_keys(str(snapshot), 0, "mturk", DAY1 + timedelta(days=10), DAY1 + timedelta(days=12))
+    assert set(pd.to_datetime(keys["day"]).dt.date) == {DAY1 + timedelta(days=d) for d in (10, 11, 12)}
+    # Without a period: the last 7 days up to the source's newest crawl (day 33), day 30 having none.
+    keys = data.region_task_keys(str(snapshot), 0, "mturk")
+    assert set(pd.to_datetime(keys["day"]).dt.date) == {DAY1 + timedelta(days=d) for d in (27, 28, 29, 31, 32, 33)}
+    at = _page("views/wages.py")
+    at.sidebar.date_input[0].set_value(DAY1 + timedelta(days=GAP_DAY)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Pick another day" in i.value for i in at.info)
     assert not at.dataframe

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -17,6 +19,9 @@ if not options:
             "`observatory load && observatory publish`.", icon=":material/info:")
     st.stop()
 source = data.source_picker(options)
+spans = data.source_spans(snap, mtime)
+period, period_text = data.period_picker(spans, source)
+source_newest_day = data.utc_day(spans.loc[spans["source"] == source, "newest_crawl_at"].max())
 
 times = data.snapshot_times(snap, mtime).iloc[0]
 newest = times["newest_observation"]
@@ -29,9 +34,10 @@ st.caption(
 )
 
 # --------------------------------------------------------------------------------------------------
-# Headline figures
+# Headline figures (whatever the period: the latest crawl and the last full day before the newest one)
 stock = data.current_stock(snap, mtime, source).iloc[0]
-totals = data.daily_volume_total(snap, mtime, source)
+totals = data.daily_volume_total(snap, mtime, source,
+                                 source_newest_day - timedelta(days=data.HEADLINE_LOOKBACK_DAYS), source_newest_day)
 day, full = data.last_full_day(totals["day"] if len(totals) else pd.Series(dtype=object), newest)
 row = totals[pd.to_datetime(totals["day"]).dt.date == day] if day is not None else totals.iloc[0:0]
 completed = int(row["slots_completed"].sum()) if len(row) else 0
@@ -97,13 +103,15 @@ st.caption(
 )
 
 # --------------------------------------------------------------------------------------------------
-# HITs available over time, by worker country
+# HITs available over time, by worker country (over the period picked in the sidebar)
 st.subheader("HITs available over time, by worker country")
-vol = data.crawl_volume(snap, mtime, source)
-daily = data.daily_volume(snap, mtime, source)
+st.caption(period_text)
+bucket, shown_crawls = data.stock_resolution(period)
+vol = data.crawl_volume(snap, mtime, source, period.first_day, period.last_day)
+daily = data.daily_volume(snap, mtime, source, period.first_day, period.last_day)
 if vol.empty:
-    st.info("No crawl of this source has been used for flows yet, so there is no series to show.",
-            icon=":material/info:")
+    st.info("No crawl of this source was used for flows in this period, so there is no series to show. "
+            "Pick another period in the sidebar.", icon=":material/info:")
 else:
     last = vol[vol["observed_at"] == vol["observed_at"].max()]
     ranked = last.sort_values(["slots_available", "worker_country"], ascending=[False, True])
@@ -112,29 +120,38 @@ else:
     countries = st.multiselect(
         "Worker countries", all_countries, default=default,
         help="Where the work may be done: ISO country codes workers must be in; ALL = open to workers "
-             "anywhere. Defaults to the five with the most HITs available at the latest crawl.",
+             "anywhere. Defaults to the five with the most HITs available at the period's latest crawl.",
     )
     sel = vol[vol["worker_country"].isin(countries)].copy()
     sel["crawl time (UTC)"] = data.to_naive_utc(sel["observed_at"])
+    tooltip = [alt.Tooltip("crawl time (UTC):T", format="%Y-%m-%d %H:%M"),
+               alt.Tooltip("worker_country:N", title="worker country"),
+               alt.Tooltip("slots_available:Q", title="HITs available", format=","),
+               alt.Tooltip("listings_open:Q", title="listings open", format=","),
+               alt.Tooltip("coverage:Q", format=".1%")]
+    if bucket is not None:
+        tooltip.append(alt.Tooltip("crawls_in_period:Q", title=f"crawls used in that {bucket.split()[-1]}"))
     line = (
         alt.Chart(sel)
-        .mark_line(point=True)
+        .mark_line(point=bucket is None)
         .encode(
             x=alt.X("crawl time (UTC):T", title="crawl time (UTC)",
-                    axis=alt.Axis(format="%b %d %H:%M", labelOverlap="greedy")),
+                    axis=alt.Axis(format="%b %d %H:%M" if period.days <= data.HOURLY_MAX_DAYS else "%Y-%m-%d",
+                                  labelOverlap="greedy")),
             y=alt.Y("slots_available:Q", title="HITs available"),
             color=alt.Color("worker_country:N", title="worker country"),
-            tooltip=[alt.Tooltip("crawl time (UTC):T", format="%Y-%m-%d %H:%M"),
-                     alt.Tooltip("worker_country:N", title="worker country"),
-                     alt.Tooltip("slots_available:Q", title="HITs available", format=","),
-                     alt.Tooltip("listings_open:Q", title="listings open", format=","),
-                     alt.Tooltip("coverage:Q", format=".1%")],
+            tooltip=tooltip,
         )
         .properties(height=320)
     )
     st.altair_chart(line, width="stretch")
+    points = vol["observed_at"].nunique()
+    crawls_used = int(vol.drop_duplicates("observed_at")["crawls_in_period"].sum())
     st.caption(
-        "HITs available = tasks still open at each crawl used for flows (crawls with too little coverage "
+        f"Each point: {shown_crawls} ({points:,} points for the {crawls_used:,} crawls used for flows in the "
+        "period)." + ("" if bucket is None else " HITs available is a level at one moment, so it is sampled, "
+                      "never averaged over crawls.") + " "
+        "HITs available = tasks still open at a crawl used for flows (crawls with too little coverage "
         "are left out). Worker country is eligibility (where the work may be done), not where workers "
         "live. A listing open to several countries is counted in each, so the lines must not be added up."
     )
@@ -142,44 +159,49 @@ else:
     # ----------------------------------------------------------------------------------------------
     # Flows per day, by worker country
     dsel = daily[daily["worker_country"].isin(countries)].copy()
-    dsel["day (UTC)"] = pd.to_datetime(dsel["day"]).dt.strftime("%Y-%m-%d")
+    as_bars = period.days <= 31  # longer periods: a line per country, bars would be too thin to read
+    dsel["day (UTC)"] = (pd.to_datetime(dsel["day"]).dt.strftime("%Y-%m-%d") if as_bars
+                         else pd.to_datetime(dsel["day"]))
 
-    def bars(field: str, title: str, fmt: str) -> alt.Chart:
-        return (
-            alt.Chart(dsel)
-            .mark_bar()
-            .encode(
+    def per_day(field: str, title: str, fmt: str) -> alt.Chart:
+        tip = [alt.Tooltip("day (UTC):O") if as_bars else alt.Tooltip("day (UTC):T", format="%Y-%m-%d"),
+               alt.Tooltip("worker_country:N", title="worker country"),
+               alt.Tooltip(f"{field}:Q", title=title, format=fmt)]
+        if as_bars:
+            chart = alt.Chart(dsel).mark_bar().encode(
                 x=alt.X("day (UTC):O", title="day (UTC)", axis=alt.Axis(labelAngle=0)),
-                xOffset=alt.XOffset("worker_country:N"),
-                y=alt.Y(f"{field}:Q", title=title),
-                color=alt.Color("worker_country:N", title="worker country"),
-                tooltip=[alt.Tooltip("day (UTC):O"), alt.Tooltip("worker_country:N", title="worker country"),
-                         alt.Tooltip(f"{field}:Q", title=title, format=fmt)],
-            )
-            .properties(height=280)
-        )
+                xOffset=alt.XOffset("worker_country:N"))
+        else:
+            chart = alt.Chart(dsel).mark_line().encode(
+                x=alt.X("day (UTC):T", title="day (UTC)", axis=alt.Axis(format="%Y-%m-%d", labelOverlap="greedy")))
+        return chart.encode(
+            y=alt.Y(f"{field}:Q", title=title),
+            color=alt.Color("worker_country:N", title="worker country"),
+            tooltip=tip,
+        ).properties(height=280)
 
     left, right = st.columns(2)
     with left:
         st.markdown("**HITs completed per day (estimated from changes between crawls)**")
-        st.altair_chart(bars("slots_completed", "HITs completed (estimated)", ","), width="stretch")
+        st.altair_chart(per_day("slots_completed", "HITs completed (estimated)", ","), width="stretch")
     with right:
         st.markdown("**Reward flow per day (USD, estimated)**")
-        st.altair_chart(bars("reward_completed_usd", "reward flow, USD (estimated)", "$,.2f"), width="stretch")
+        st.altair_chart(per_day("reward_completed_usd", "reward flow, USD (estimated)", "$,.2f"), width="stretch")
     st.caption(
         "HITs completed: falls in HITs available between consecutive crawls, plus the HITs left in listings "
         "that vanished before their expiry; returned or cancelled HITs look the same, and work done between "
         "two crawls is missed, so these are estimates. Reward flow: completed HITs x reward per HIT, USD "
-        "listings only. Bars side by side per country; a multi-country listing appears in each of its "
-        "countries, so bars must not be stacked or summed."
+        "listings only. "
+        + ("Bars side by side per country; " if as_bars else "One line per country (periods over 31 days); ")
+        + "a multi-country listing appears in each of its countries, so countries must not be stacked or summed."
     )
 
 # --------------------------------------------------------------------------------------------------
 # Latest listings
 st.subheader("Latest listings")
-listings = data.latest_listings(snap, mtime, source)
+listings = data.latest_listings(snap, mtime, source, period.first_day, period.last_day)
 if listings.empty:
-    st.info("No listing seen for this source yet.", icon=":material/info:")
+    st.info(f"No listing of this source was first seen in the period ({period.label()}).", icon=":material/info:")
 else:
     st.dataframe(
         listings[["title", "reward_amount", "reward_currency", "slots_available", "worker_countries",
@@ -200,7 +222,8 @@ else:
         },
     )
     st.caption(
-        "The listings first seen most recently. Titles are shown exactly as the platform published them "
+        f"The {len(listings)} listings first seen most recently in the period ({period.label()}), newest "
+        "first. Titles are shown exactly as the platform published them "
         "(plain text, never interpreted). HITs available is empty for listings no longer open. Worker "
         "countries: where the work may be done; ALL = open to workers anywhere."
     )

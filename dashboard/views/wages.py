@@ -86,16 +86,27 @@ kind = st.sidebar.radio(
     captions=[REGION_KINDS[k][1] for k in REGION_KINDS],
     help="The warehouse keeps three meanings of region apart (docs/wages.md, 'Three meanings of region').",
 )
-keys = data.region_task_keys(snap, mtime, source)
+# One day at a time, picked in a calendar bounded by the source's crawls: only that day's keys are read
+# (and those of the last week, to default to the newest day with figures), never all of history's.
+span = data.source_spans(snap, mtime).set_index("source").loc[source]
+first_day, newest_day = data.utc_day(span["first_crawl_at"]), data.utc_day(span["newest_crawl_at"])
+recent = data.default_period(span["first_crawl_at"], span["newest_crawl_at"])
+recent_keys = data.region_task_keys(snap, mtime, source, recent.first_day, recent.last_day)
+recent_days = pd.to_datetime(recent_keys.loc[recent_keys["region_kind"] == kind, "day"]).dt.date
+day = st.sidebar.date_input(
+    "Day (UTC)", value=recent_days.max() if len(recent_days) else newest_day,
+    min_value=first_day, max_value=newest_day, format="YYYY-MM-DD",
+    help="Figures are per UTC day; the newest day may still be in progress. Defaults to the newest day with "
+         f"figures for this meaning of region in {recent.label()}.",
+)
+keys = data.region_task_keys(snap, mtime, source, day, day)
 keys = keys[keys["region_kind"] == kind]
 if keys.empty:
-    st.info(f"No listing of `{source}` has a region of this kind ({REGION_KINDS[kind][0].lower()}). "
-            "Pick another meaning of region or another source.", icon=":material/info:")
+    st.info(f"No listing of `{source}` has a region of this kind ({REGION_KINDS[kind][0].lower()}) on "
+            f"{day:%Y-%m-%d}. Pick another day, another meaning of region or another source.",
+            icon=":material/info:")
     st.stop()
-days = sorted({pd.Timestamp(d).date() for d in keys["day"]}, reverse=True)
-day = st.sidebar.selectbox("Day (UTC)", days, format_func=lambda d: f"{d:%Y-%m-%d}",
-                           help="Figures are per UTC day; the newest day may still be in progress.")
-wage_types = sorted(set(keys.loc[keys["has_wages"] & (pd.to_datetime(keys["day"]).dt.date == day), "task_type"]))
+wage_types = sorted(set(keys.loc[keys["has_wages"], "task_type"]))
 weight_basis = st.sidebar.radio("Weight pay by", list(WEIGHTS), format_func=lambda w: WEIGHTS[w])
 
 st.caption(
