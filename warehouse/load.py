@@ -298,16 +298,22 @@ def _flow_exclusion(manifest: dict[str, Any], started: datetime, last_used: date
     return None
 
 
-def _check_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict[str, Any]) -> _Run | None:
+def _check_run(con: duckdb.DuckDBPyConnection, manifest_path: Path, manifest: dict[str, Any],
+               loaded: dict[str, str] | None = None) -> _Run | None:
     """The checks made before anything of a run is written: None if it is loaded already, LoadError
-    (with a quarantine row for a bad file) if it cannot be loaded at all."""
+    (with a quarantine row for a bad file) if it cannot be loaded at all. ``loaded`` (run id -> items
+    checksum of the runs already loaded, when the caller looked them up for many runs at once) saves a
+    query per run."""
     if "_error" in manifest:
         raise LoadError(f"{manifest_path}: {manifest['_error']}")
     for key in ("run_id", "source", "items_file", "items_sha256", "started_at", "finished_at"):
         if not manifest.get(key):
             raise LoadError(f"{manifest_path}: manifest lacks {key!r}")
     run_id = manifest["run_id"]
-    known = con.execute("SELECT items_sha256 FROM raw.landing_run WHERE run_id = ?", [run_id]).fetchone()
+    if loaded is None:
+        known = con.execute("SELECT items_sha256 FROM raw.landing_run WHERE run_id = ?", [run_id]).fetchone()
+    else:
+        known = (loaded[run_id],) if run_id in loaded else None
     if known:
         if known[0] != manifest["items_sha256"]:
             raise LoadError(f"run {run_id} was loaded before from a different items file")
@@ -904,8 +910,7 @@ def _load_batch_in_transaction(con: duckdb.DuckDBPyConnection, source: str, runs
         log.info("batch of %d runs: rebuilding the marts of %s from core", len(runs), source)
         for statement in _REBUILD_MARTS_SQL:
             con.execute(statement, params)
-    for run, result in zip(runs, results, strict=True):
-        _register_runs(con, [run], [result])
+    _register_runs(con, runs, results)
 
 
 def _apply_batch_flows(con: duckdb.DuckDBPyConnection, source: str, results: list[LoadResult]) -> None:
@@ -998,9 +1003,13 @@ def _load_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[Path, dict]]) 
     """Load consecutive pending runs of one source: checked one by one, then as a batch if possible."""
     results: dict[int, LoadResult] = {}
     checked: list[tuple[int, _Run]] = []
+    loaded = dict(con.execute(
+        "SELECT run_id, items_sha256 FROM raw.landing_run WHERE list_contains($ids, run_id)",
+        {"ids": [str(m.get("run_id")) for _, m in chunk]},
+    ).fetchall())
     for i, (path, manifest) in enumerate(chunk):
         try:
-            run = _check_run(con, path, manifest)
+            run = _check_run(con, path, manifest, loaded)
         except (LoadError, duckdb.Error) as exc:
             results[i] = _failed(path, manifest, exc)
             continue
