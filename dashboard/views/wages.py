@@ -39,7 +39,8 @@ MINIMUM_BASIS = {
     "employer_country_national": "national minimum of the employer's country (benchmark only: "
                                  "where the work is done is unknown)",
     "onsite_country_national": "national minimum of the country where the mission is",
-    "no_statutory_minimum": "no minimum on record: the country has no statutory minimum wage",
+    "no_statutory_minimum": "no comparison: the country has no single national statutory minimum "
+                            "(none at all, or state, provincial, cantonal or sectoral ones)",
     "not_on_record": "no minimum on record: none in our reference data for this country",
     "region_unknown": "no minimum on record: region unknown, nothing to compare with",
 }
