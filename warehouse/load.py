@@ -952,6 +952,14 @@ def _apply_batch_flows(con: duckdb.DuckDBPyConnection, source: str, results: lis
         result.state_changes = int(counts.get(result.run_id, 0))
 
 
+def _scandir(folder: Path | os.DirEntry) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except FileNotFoundError:
+        return []
+
+
 def pending_manifests(con: duckdb.DuckDBPyConnection, source: str | None = None) -> list[tuple[Path, dict]]:
     """Sealed runs not yet loaded, in observation order (so flows compare each run with the one before).
 
@@ -962,12 +970,15 @@ def pending_manifests(con: duckdb.DuckDBPyConnection, source: str | None = None)
     """
     loaded = {r[0] for r in con.execute("SELECT run_id FROM raw.landing_run").fetchall()}
     root = config.paths().landing
-    pattern = f"{source}/*.manifest.json" if source else "*/*.manifest.json"
     suffix = ".manifest.json"
+    folders = [root / source] if source else [e for e in _scandir(root) if e.is_dir()]
+    names = []  # (file name, folder): names only, since nearly all are skipped (os.scandir, no stat)
+    for folder in folders:
+        names.extend((e.name, folder) for e in _scandir(folder)
+                     if e.name.endswith(suffix) and e.name[: -len(suffix)] not in loaded)
     pending: list[tuple[Path, dict]] = []
-    for path in sorted(root.glob(pattern), key=lambda p: p.name):
-        if path.name[: -len(suffix)] in loaded:
-            continue
+    for name, folder in sorted(names, key=lambda nf: nf[0]):
+        path = Path(folder) / name
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
