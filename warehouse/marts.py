@@ -3,8 +3,10 @@
 Why a separate step: the loader (warehouse/load.py) must stay as cheap as the run it loads, and the
 taxonomy (observatory/taxonomy.py) is versioned reference data that may change independently of any
 run. So after each load, :func:`refresh_marts` classifies only the listings that have no row in
-``core.listing_class`` yet (an anti-join on the primary key, whose cost is that of the new listings plus
-one key scan), and reclassifies everything only when the taxonomy's content hash changes. Every other
+``core.listing_class`` yet: those first seen in runs loaded since the last classification, checked by
+comparing the two tables' row counts (a full anti-join on the primary key when they differ), so its cost
+follows the new listings, not the history; it reclassifies everything only when the taxonomy's content
+hash changes. Every other
 mart of 004 is a view over core, computed when read, so there is nothing else to refresh: a figure can
 always be traced to the listing_state rows it was computed from.
 
@@ -30,13 +32,28 @@ SELECT l.source, l.listing_id, l.title, l.description, l.category, CAST(NULL AS 
 FROM core.listing AS l
 ANTI JOIN core.listing_class AS c USING (source, listing_id)
 """
+# The listings first seen in runs loaded since the last classification: a new listing's first run was
+# loaded after the listing_class rows that exist (classified_at and loaded_at are both the writer's
+# clock). Cost: a scan of crawl_run and of core.listing's first_run_id column, not a join with all of
+# core.listing_class. Some may already be classified (a refresh that found nothing new does not move the
+# watermark), hence ON CONFLICT DO NOTHING below.
+_RECENT_SQL = """
+CREATE OR REPLACE TEMP TABLE stg_unclassified AS
+SELECT l.source, l.listing_id, l.title, l.description, l.category, CAST(NULL AS VARCHAR) AS keywords
+FROM core.listing AS l
+WHERE l.first_run_id IN (SELECT run_id FROM core.crawl_run WHERE loaded_at >= $since)
+"""
 _CLASSIFY_SQL = """
 INSERT INTO core.listing_class
 SELECT k.source, k.listing_id, k.task_type, k.task_rule_id, k.oli_occupation, k.oli_microwork,
        t.oli_in_scope, k.astroturf, k.astroturf_rule_id, k.taxonomy_version, $now
 FROM ref.classify_listings('stg_unclassified') AS k
 JOIN ref.task_type AS t USING (task_type)
+ON CONFLICT DO NOTHING
 """
+_UNCLASSIFIED_COUNT_SQL = (
+    "SELECT (SELECT count(*) FROM core.listing) - (SELECT count(*) FROM core.listing_class)"
+)
 
 PARAM_BASES = ("assumption", "published", "convention")
 
@@ -66,9 +83,18 @@ def refresh_marts(con: duckdb.DuckDBPyConnection) -> None:
         if _taxonomy_loaded(con) != current:
             taxonomy.load_into(con, "ref", transaction=False)
             con.execute("DELETE FROM core.listing_class WHERE taxonomy_version <> ?", [current])
-        con.execute(_PENDING_SQL)
-        con.execute(_CLASSIFY_SQL, {"now": datetime.now(UTC)})
-        con.execute("DROP TABLE stg_unclassified")
+        now = datetime.now(UTC)
+        (since,) = con.execute("SELECT max(classified_at) FROM core.listing_class").fetchone()
+        if since is not None:
+            con.execute(_RECENT_SQL, {"since": since})
+            con.execute(_CLASSIFY_SQL, {"now": now})
+        # The check that makes the shortcut safe: every listing classified, else the full anti-join
+        # (first refresh, new taxonomy, a clock set back, rows written outside the loader).
+        (missing,) = con.execute(_UNCLASSIFIED_COUNT_SQL).fetchone()
+        if missing:
+            con.execute(_PENDING_SQL)
+            con.execute(_CLASSIFY_SQL, {"now": now})
+        con.execute("DROP TABLE IF EXISTS stg_unclassified")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
