@@ -38,6 +38,29 @@ A_SAMPLE_EVERY = 30  # (a) compares the loader with read_json on day 1, every 30
 GOALS = {"a": ">= 0.5x", "b": "<= 1.5x", "c": "<= 40 bytes", "d": "p95 <= 300 ms"}
 
 
+class _Timed:
+    """A connection that adds up the time of each statement (keyed by its first words), handed to the
+    load step on the profiled days so (b)'s growth can be traced to statements. Everything else passes
+    through to the real connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return self._con.execute(sql, *args, **kwargs)
+        finally:
+            self.seconds[" ".join(sql.split())[:90]] += time.perf_counter() - t
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def top(self, n: int = 8) -> list[tuple[str, float]]:
+        return sorted(self.seconds.items(), key=lambda kv: -kv[1])[:n]
+
+
 def runs_by_day(landing: Path) -> list[tuple[str, list[str]]]:
     """The generated runs grouped by UTC day (from the sortable run id), oldest first."""
     days: dict[str, list[str]] = defaultdict(list)
@@ -224,11 +247,13 @@ def run(source_home: Path, work: Path, days: int, repeat: int, log: Callable[[st
     try:
         for k, (day, run_ids) in enumerate(all_days, start=1):
             files = link_day(src, dst, run_ids)
+            profiled = k in (1, 2, len(all_days))
+            step = _Timed(con) if profiled else con
             t = time.perf_counter()
-            report = load.load_pending(con)
+            report = load.load_pending(step)
             t_marts = time.perf_counter()
             if report.loaded:
-                marts.refresh_marts(con)  # as `observatory load` does: classify the new listings
+                marts.refresh_marts(step)  # as `observatory load` does: classify the new listings
             el = time.perf_counter() - t
             marts_s = time.perf_counter() - t_marts
             if report.failed:
@@ -241,6 +266,8 @@ def run(source_home: Path, work: Path, days: int, repeat: int, log: Callable[[st
             # (a)'s baseline: DuckDB reading the same files right after (same minute, same machine load)
             if k == 1 or k == len(all_days) or k % A_SAMPLE_EVERY == 0:
                 entry["read_json_seconds"], entry["read_json_rows"] = read_json_seconds(files)
+            if profiled:
+                entry["statements"] = step.top()
             per_day.append(entry)
             log(f"  day {k:3d} ({day}): {len(run_ids)} runs, {n:,} obs in {el:.2f}s "
                 f"(of which classification {marts_s:.2f}s); "
@@ -306,6 +333,10 @@ def run(source_home: Path, work: Path, days: int, repeat: int, log: Callable[[st
     for name, (med, p95) in d.items():
         log(f"      {name:22s} median {med * 1000:7.1f} ms   p95 {p95 * 1000:7.1f} ms")
     worst = max(p95 for _, p95 in d.values())
+    for entry in (x for x in per_day if "statements" in x):
+        log(f"statements taking most of day {entry['day']}'s {entry['seconds']:.2f}s:")
+        for sql, sec in entry["statements"]:
+            log(f"      {sec * 1000:7.1f} ms  {sql}")
     log(f"    worst p95 {worst * 1000:.1f} ms")
     if year:
         log(f"extrapolated to {year['days']} days ({len(per_day)}-day warehouse x {year['days'] // len(per_day)}, "
@@ -318,6 +349,7 @@ def run(source_home: Path, work: Path, days: int, repeat: int, log: Callable[[st
     return {"days": len(per_day), "observations": total_n, "load_seconds": total_t, "a": a, "b": b,
             "b_vs_day2": b2, "b_week_medians": b_week, "c": c, "d": {k: {"median_ms": v[0] * 1000, "p95_ms": v[1] * 1000} for k, v in d.items()},
             "per_day_seconds": [x["seconds"] for x in per_day], "row_counts": counts,
+            "profiled_days": {x["day"]: x["statements"] for x in per_day if "statements" in x},
             "extrapolated": {k: v for k, v in year.items() if k != "d"} | (
                 {"d": {k: {"median_ms": v[0] * 1000, "p95_ms": v[1] * 1000} for k, v in year["d"].items()}}
                 if year else {})}
