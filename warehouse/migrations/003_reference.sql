@@ -55,7 +55,8 @@ CREATE TABLE ref.subdivision (
     as_of           DATE NOT NULL
 );
 
--- Eurostat NUTS regions. Empty until a sourced NUTS file is loaded: see docs/reference-data.md.
+-- Eurostat NUTS regions, filled by warehouse/reference.py from warehouse/refdata/nuts_2024.csv (NUTS 2024;
+-- the note "empty until loaded" of the first version no longer holds): see docs/reference-data.md.
 CREATE TABLE ref.nuts_region (
     code            VARCHAR PRIMARY KEY,      -- 'BE1', 'NL33', ...
     level           INTEGER NOT NULL CHECK (level BETWEEN 0 AND 3),
