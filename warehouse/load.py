@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pycountry
 
 from observatory import config
@@ -497,22 +498,32 @@ def _upsert_listings(con: duckdb.DuckDBPyConnection, source: str, run_ids: list[
         "FROM stg_latest AS s JOIN core.listing_recent AS r USING (source, listing_id) "
         "WHERE r.fingerprint = s.fingerprint_min AND s.fingerprint_min = s.fingerprint_max"
     )
-    # New or changed listings (few): the original upsert through the primary key; what it leaves in
-    # core.listing comes back through RETURNING and replaces their mirror rows.
+    # New or changed listings (few): through the primary key; what that leaves in core.listing comes
+    # back through RETURNING and replaces their mirror rows. The new ones take a plain INSERT and only
+    # those core.listing already holds the ON CONFLICT upsert: DuckDB's ON CONFLICT path costs ~10x a
+    # plain insert once the key holds hundreds of thousands of random ids (at a year, 230 ms a day
+    # against ~20 ms; docs/performance.md). Which exist: a semi-join built on the few.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_upsert AS SELECT * EXCLUDE (fingerprint_min, fingerprint_max) "
+        "FROM stg_latest ANTI JOIN stg_hit USING (source, listing_id)"
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stg_premirror AS SELECT r.* FROM core.listing_recent AS r "
-        "SEMI JOIN (SELECT source, listing_id FROM stg_latest ANTI JOIN stg_hit USING (source, listing_id)) "
-        "USING (source, listing_id)"
+        "SEMI JOIN stg_upsert USING (source, listing_id)"
     )
-    changed = con.execute(
-        _UPSERT_LISTING_SQL.replace(
-            "@FROM@", "(SELECT * EXCLUDE (fingerprint_min, fingerprint_max) FROM stg_latest "
-                      "ANTI JOIN stg_hit USING (source, listing_id))")
-    ).fetch_df()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_known AS SELECT source, listing_id FROM stg_upsert "
+        "SEMI JOIN core.listing USING (source, listing_id)"
+    )
+    inserted = con.execute(_INSERT_LISTING_SQL.replace(
+        "@FROM@", "(SELECT * FROM stg_upsert ANTI JOIN stg_known USING (source, listing_id))")).fetch_df()
+    upserted = con.execute(_UPSERT_LISTING_SQL.replace(
+        "@FROM@", "(SELECT * FROM stg_upsert SEMI JOIN stg_known USING (source, listing_id))")).fetch_df()
+    changed = pd.concat([inserted, upserted], ignore_index=True) if len(upserted) else inserted
     rebuild = False
     con.execute(
         "DELETE FROM core.listing_recent WHERE source = $source AND listing_id IN "
-        "(SELECT listing_id FROM stg_latest ANTI JOIN stg_hit USING (source, listing_id))",
+        "(SELECT listing_id FROM stg_upsert)",
         {"source": source},
     )
     if len(changed):
@@ -601,21 +612,23 @@ _FINGERPRINT = (
 )
 
 
-# The SET list is built from the module's own column names, never from data.
-_UPSERT_LISTING_SQL = """
+# The SET list is built from the module's own column names, never from data. The plain INSERT is the
+# same statement for listings known to be new (the primary key still refuses a duplicate).
+_INSERT_LISTING_SQL = """
         INSERT INTO core.listing BY NAME
         SELECT * EXCLUDE (observed_at, first_observed_at, run_id, requester_name, slots_available, fingerprint),
                first_observed_at AS first_seen_at, observed_at AS last_seen_at, run_id AS last_run_id
         FROM @FROM@
-        ON CONFLICT (source, listing_id) DO UPDATE SET
+        RETURNING source, listing_id, @FINGERPRINT@ AS fingerprint, first_seen_at, last_seen_at,
+                  expires_at, worker_countries, reward_currency, first_run_id
+""".replace("@FINGERPRINT@", _FINGERPRINT)
+_UPSERT_LISTING_SQL = _INSERT_LISTING_SQL.replace("        RETURNING", """        ON CONFLICT (source, listing_id) DO UPDATE SET
             @SETS@,
             first_seen_at = least(first_seen_at, EXCLUDED.first_seen_at),
             last_seen_at = greatest(last_seen_at, EXCLUDED.last_seen_at)
-        RETURNING source, listing_id, @FINGERPRINT@ AS fingerprint, first_seen_at, last_seen_at,
-                  expires_at, worker_countries, reward_currency, first_run_id
-""".replace("@SETS@", ",\n            ".join(
+        RETURNING""").replace("@SETS@", ",\n            ".join(
     f"{c} = CASE WHEN EXCLUDED.last_seen_at >= last_seen_at THEN EXCLUDED.{c} ELSE {c} END"
-    for c in _LISTING_ATTRIBUTES)).replace("@FINGERPRINT@", _FINGERPRINT)
+    for c in _LISTING_ATTRIBUTES))
 
 
 def _apply_flows(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_at: datetime) -> int:
