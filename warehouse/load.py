@@ -18,8 +18,8 @@ Why it is built this way:
   with history. A run's listings are compared with ``core.listing_recent`` (migration 006), a mirror of
   the recently seen and open listings with a fingerprint of their attributes: listings whose attributes
   did not change (nearly all of them) only get their last-seen columns updated, through a scan pruned
-  by ``first_seen_at`` to the recent part of the table; new or changed listings go through the primary
-  key (``ON CONFLICT``), and the mirror is refreshed from what that statement returns;
+  by ``first_seen_at`` to the recent part of the table; new listings are inserted, changed ones go
+  through the primary key (``ON CONFLICT``), and the mirror is refreshed from what they return;
 - batched: a backlog of a source's runs (up to ``batch_runs()``, a day of 15-minute crawls) loads in one
   transaction with one ``read_json`` and every run's flows inferred at once by window functions over
   each listing's presences, because DuckDB's cost per statement, not per row, dominated a 2,000-row
