@@ -66,11 +66,12 @@ c2.metric(
 c2.caption(f"on {day_label} (last full UTC day), estimated from changes between crawls")
 c3.metric(
     "Reward flow, USD (est.)", f"${reward:,.2f}" if day is not None else "—",
-    help="Estimated HITs completed x reward per HIT at that time, USD listings only, over the last full "
-         "UTC day: what requesters paid for the work, before platform fees.",
+    help="Estimated HITs completed x reward per HIT at that time, over the last full UTC day: what "
+         "requesters paid for the work, before platform fees. Rewards in other currencies are converted at "
+         "the ECB reference rate of the day; a currency without an ECB rate is left out.",
     border=True,
 )
-c3.caption(f"on {day_label}: HITs completed x reward per HIT, USD listings only")
+c3.caption(f"on {day_label}: HITs completed x reward per HIT, converted to USD at the day's ECB rate")
 c4.metric(
     "Listings open", f"{int(stock['listings_open']):,}" if has_stock else "—",
     help=f"Listings (MTurk: HIT groups) seen open at the latest crawl used for flows ({data.fmt_utc(crawl_at)}).",
@@ -190,8 +191,8 @@ else:
     st.caption(
         "HITs completed: falls in HITs available between consecutive crawls, plus the HITs left in listings "
         "that vanished before their expiry; returned or cancelled HITs look the same, and work done between "
-        "two crawls is missed, so these are estimates. Reward flow: completed HITs x reward per HIT, USD "
-        "listings only. "
+        "two crawls is missed, so these are estimates. Reward flow: completed HITs x reward per HIT, every "
+        "currency converted to USD at the ECB reference rate of the day (a currency without one is left out). "
         + ("Bars side by side per country; " if as_bars else "One line per country (periods over 31 days); ")
         + "a multi-country listing appears in each of its countries, so countries must not be stacked or summed."
     )
