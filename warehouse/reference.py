@@ -53,15 +53,18 @@ def refdata_path(name: str) -> Path:
 
 
 def default_oli_map_path() -> Path | None:
-    """Where the OLI country map is read from: $OBSERVATORY_OLI_MAP, else the shared fixtures, else None.
+    """Where the OLI country map is read from: $OBSERVATORY_OLI_MAP, else the shared fixtures
+    ($OBSERVATORY_FIXTURES, as the tests use, or ../shared/fixtures beside the clone), else None.
 
-    The map is third-party data (OLI deposit, CC BY 4.0) kept in ../shared/fixtures, which the project
+    The map is third-party data (OLI deposit, CC BY 4.0) kept in the shared fixtures, which the project
     must not copy; an installation without it loads ref.country without OLI regions.
     """
     env = os.environ.get("OBSERVATORY_OLI_MAP")
     if env:
         return Path(env)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "oli" / "countries_regions.txt"
+    fixtures = os.environ.get("OBSERVATORY_FIXTURES")
+    root = Path(fixtures) if fixtures else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+    shared = root / "oli" / "countries_regions.txt"
     return shared if shared.exists() else None
 
 
