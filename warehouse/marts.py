@@ -6,9 +6,8 @@ run. So after each load, :func:`refresh_marts` classifies only the listings that
 ``core.listing_class`` yet: those first seen in runs loaded since the last classification, checked by
 comparing the two tables' row counts (a full anti-join on the primary key when they differ), so its cost
 follows the new listings, not the history; it reclassifies everything only when the taxonomy's content
-hash changes. Every other
-mart of 004 is a view over core, computed when read, so there is nothing else to refresh: a figure can
-always be traced to the listing_state rows it was computed from.
+hash changes. Every other mart of 004 is a view over core, computed when read, so there is nothing else
+to refresh: a figure can always be traced to the listing_state rows it was computed from.
 
 Parameters (``mart.param``) are explicit, dated and labelled ``assumption``, ``published`` or
 ``convention``; :func:`set_param` changes one and records why, and each mart row that uses a parameter

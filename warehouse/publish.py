@@ -23,10 +23,10 @@ from warehouse import db
 from warehouse.db import NO_NETWORK, utc_session
 
 # Marts that are views over all of history in the writer's warehouse and too slow to compute at every
-# dashboard query once history is long (a year: 11-35 s each; the OLI index's 28-day windows 0.2-0.3 s,
-# docs/performance.md). The snapshot holds
-# them as tables computed once at publish, under the same names, so readers (and the public views over
-# them) query a table; the writer keeps the views, the single definition.
+# dashboard query once history is long (a year: 11-35 s each; the OLI index's 28-day windows 0.2-0.3 s;
+# docs/performance.md). The snapshot holds them as tables computed once at publish, under the same names,
+# so readers (and the public views over them) query a table; the writer keeps the views, the single
+# definition.
 MATERIALISED_IN_SNAPSHOT = ("mart.daily_region_task", "mart.daily_wages", "mart.oli_index")
 
 # Row counts recorded in the snapshot's manifest, so a reader can tell what it is looking at.
