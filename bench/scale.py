@@ -98,10 +98,15 @@ def read_json_seconds(files: list[Path]) -> tuple[float, int]:
 
 def dashboard_queries(home: Path, source: str) -> list[tuple[str, str, list[Any]]]:
     """The SQL the dashboard runs (captured from dashboard/data.py), or representative mart queries."""
-    import logging
-
-    logging.getLogger("streamlit").setLevel(logging.ERROR)  # "no runtime" warnings: we are not a page
     try:
+        import streamlit.config
+        import streamlit.logger
+
+        # "No runtime found" warnings, one per cached function as the dashboard module is imported: we
+        # are not a page. Streamlit sets its loggers' level when it parses its config, so parse it
+        # first, then lower them, then import.
+        streamlit.config.get_config_options()
+        streamlit.logger.set_log_level("error")
         from dashboard import data
     except Exception:  # noqa: BLE001 - the dashboard is optional for the bench
         data = None
